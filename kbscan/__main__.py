@@ -1,0 +1,5 @@
+"""Allow ``python -m kbscan``."""
+
+from kbscan.cli import main
+
+raise SystemExit(main())
