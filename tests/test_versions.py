@@ -54,7 +54,7 @@ def test_build_tag_and_branch() -> None:
         "6.0,3790.4094",
         "v6.0.3790.4094",
         "6.0.3790.4094 (unclosed",
-        "６.0.3790.4094",
+        "\uff16.0.3790.4094",  # full-width digit six
     ],
 )
 def test_rejects_anything_else_with_a_clear_error(text: str) -> None:
