@@ -1,0 +1,1 @@
+"""Collectors: ways of learning a host's facts (offline files now, WinRM later)."""
