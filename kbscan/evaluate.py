@@ -1,0 +1,416 @@
+"""Judge one host's facts against one KB: pure, no I/O, no clock.
+
+The order of the questions is the order an administrator would ask them: could we see
+the host at all; is it the OS the KB is for; does an exclusion (Exchange) or a missing
+component (SMTP) make the KB irrelevant; is the service pack below the prerequisite;
+and only then, is the file on disk at the fixed version for this host's own service pack
+and architecture. Every answer names the evidence that decided it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from kbscan.model import (
+    Arch,
+    Evidence,
+    FailureCategory,
+    FileFacts,
+    FileJudgement,
+    FileRow,
+    Finding,
+    HostFacts,
+    KbDefinition,
+    Status,
+)
+
+# When several files of a row disagree, the finding takes the most pressing status.
+_FILE_PRIORITY = (
+    Status.SUSPECT,
+    Status.UNKNOWN,
+    Status.NEEDS_HOTFIX,
+    Status.RESTART_PENDING,
+    Status.COMPLIANT,
+)
+
+_UNKNOWN_ACTIONS = {
+    FailureCategory.UNREACHABLE: "Check that the host is up and WinRM listens "
+    "(WinRM 1.1: ports 80/443; WinRM 2.0: 5985/5986), then rescan.",
+    FailureCategory.REFUSED_CREDENTIALS: "Check the account, its password and the transport "
+    "(Basic is off by default on Windows), then rescan.",
+    FailureCategory.TIMEOUT: "Check the host's load and the network path; rescan with a "
+    "longer --operation-timeout.",
+    FailureCategory.WINRM_FAULT: "Read the WinRM fault, fix the listener or its quotas, "
+    "then rescan.",
+    FailureCategory.UNPARSEABLE_OUTPUT: "Run the probe by hand on the host and report the "
+    "output; rescan.",
+    FailureCategory.UNPARSEABLE_FACTS: "Fix or recollect this host's facts, then evaluate again.",
+    FailureCategory.INCOMPLETE_FACTS: "Rescan; the collection missed facts needed to judge.",
+}
+
+
+def evaluate(facts: HostFacts, kb: KbDefinition) -> Finding:
+    """The verdict for one host; never raises for any HostFacts."""
+    return _Judge(facts, kb).run()
+
+
+@dataclass(frozen=True)
+class _Context:
+    service_pack: int
+    architecture: Arch
+    evidence: tuple[str, ...]
+
+
+class _Judge:
+    def __init__(self, facts: HostFacts, kb: KbDefinition) -> None:
+        self.facts = facts
+        self.kb = kb
+        self.platform = kb.platform
+
+    def finding(self, status: Status, reason: str, action: str, **kw: object) -> Finding:
+        return Finding(
+            host=self.facts.host,
+            kb_id=self.kb.id,
+            status=status,
+            reason=reason,
+            action=action,
+            facts=self.facts,
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def incomplete(self, what: str, **kw: object) -> Finding:
+        return self.finding(
+            Status.UNKNOWN,
+            f"{FailureCategory.INCOMPLETE_FACTS.value}: {what} not collected",
+            _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS],
+            decided_by=Evidence.NONE,
+            **kw,
+        )
+
+    def run(self) -> Finding:
+        f = self.facts
+        if f.failure is not None:
+            return self.finding(
+                Status.UNKNOWN,
+                f"{f.failure.category.value}: {f.failure.message}",
+                _UNKNOWN_ACTIONS[f.failure.category],
+                decided_by=Evidence.NONE,
+            )
+        os_ = f.os
+        if os_ is None or os_.version is None:
+            return self.incomplete("operating system version")
+        if not _same_release(os_.version, self.platform.os_version):
+            caption = os_.caption or f"Windows {os_.version}"
+            return self.not_applicable(f"runs {caption} ({os_.version}), not {self.platform.name}")
+        if os_.product_type is None:
+            return self.incomplete("operating system product type")
+        if os_.product_type not in self.platform.product_types:
+            kind = {1: "a workstation"}.get(os_.product_type, f"product type {os_.product_type}")
+            caption = os_.caption or f"Windows {os_.version}"
+            return self.not_applicable(
+                f"{caption} is {kind} (ProductType {os_.product_type}), not {self.platform.name}"
+            )
+        if f.architecture is None:
+            return self.incomplete("processor architecture")
+        for product in self.kb.excluded_products:
+            if f.products is None:
+                return self.incomplete(f"{product.name} presence")
+            for name, version in f.products:
+                if name.lower() == product.name.lower() and version in product.versions:
+                    return self.not_applicable(
+                        f"{name} {version} is installed: {product.reason}",
+                        decided=Evidence.HOST_FACTS,
+                    )
+        for service in self.kb.required_services:
+            state = f.service_state(service.name)
+            if state is None:
+                return self.incomplete(f"{service.display_name} service state")
+            if state == "":
+                return self.not_applicable(
+                    f"the {service.display_name} service ({service.name}) is not installed"
+                )
+        if os_.service_pack is None:
+            return self.incomplete("service pack level")
+        sp, sp_evidence = os_.service_pack, []
+        for implied in self.platform.implied_service_packs:
+            if implied.architecture == f.architecture and sp < implied.service_pack:
+                sp_evidence.append(
+                    f"host reports SP{sp}; judged as SP{implied.service_pack}: {implied.reason}"
+                )
+                sp = implied.service_pack
+        ctx = _Context(sp, f.architecture, tuple(sp_evidence))
+        if sp < min(self.kb.prerequisite_service_packs):
+            return self.needs_service_pack(ctx)
+        if sp not in self.kb.prerequisite_service_packs:
+            return self.not_applicable(
+                f"{self.kb.id} has no package for SP{sp}; it requires "
+                + " or ".join(f"SP{p}" for p in self.kb.prerequisite_service_packs),
+                ctx=ctx,
+            )
+        rows = self.kb.rows_for(sp, f.architecture)
+        if not rows:
+            return self.not_applicable(
+                f"{self.kb.id} publishes no file for SP{sp} {f.architecture.value}", ctx=ctx
+            )
+        return self.judge_rows(rows, ctx)
+
+    def not_applicable(
+        self, reason: str, *, ctx: _Context | None = None, decided: Evidence = Evidence.HOST_FACTS
+    ) -> Finding:
+        return self.finding(
+            Status.NOT_APPLICABLE,
+            reason,
+            f"None: {reason}.",
+            decided_by=decided,
+            service_pack=ctx.service_pack if ctx else None,
+            architecture=ctx.architecture if ctx else self.facts.architecture,
+            evidence=ctx.evidence if ctx else (),
+        )
+
+    def needs_service_pack(self, ctx: _Context) -> Finding:
+        remedy = self.kb.remedy_service_pack
+        rows = self.kb.rows_for(remedy, ctx.architecture)
+        package = _package(self.kb, remedy, ctx.architecture, rows)
+        level = "no service pack" if ctx.service_pack == 0 else f"SP{ctx.service_pack}"
+        return self.finding(
+            Status.NEEDS_SERVICE_PACK,
+            f"{self.platform.name} at {level}; {self.kb.id} requires "
+            + " or ".join(f"SP{p}" for p in self.kb.prerequisite_service_packs),
+            f"Install {self.platform.name} Service Pack {remedy} first, then {package}; "
+            f"then {_restart_phrase(self.kb)}.",
+            decided_by=Evidence.HOST_FACTS,
+            service_pack=ctx.service_pack,
+            architecture=ctx.architecture,
+            row=rows[0] if rows else None,
+            evidence=(
+                *ctx.evidence,
+                f"ServicePackMajorVersion={self.facts.os and self.facts.os.service_pack}",
+            ),
+        )
+
+    def judge_rows(self, rows: tuple[FileRow, ...], ctx: _Context) -> Finding:
+        judgements = tuple(self.judge_file(row, ctx) for row in rows)
+        worst = min(judgements, key=lambda j: _FILE_PRIORITY.index(j.status))
+        action = self.action_for(worst, ctx, rows)
+        evidence = list(ctx.evidence)
+        for j in judgements:
+            evidence.append(f"{j.row.name}: {j.reason}")
+        return self.finding(
+            worst.status,
+            worst.reason,
+            action,
+            decided_by=worst.evidence,
+            service_pack=ctx.service_pack,
+            architecture=ctx.architecture,
+            row=worst.row,
+            installed_version=worst.installed_version,
+            version_source=worst.version_source,
+            evidence=tuple(evidence) + self.record_evidence(),
+            files=judgements,
+        )
+
+    def record_evidence(self) -> tuple[str, ...]:
+        recorded = self.hotfix_recorded()
+        if recorded is None:
+            return ("installed-update records: not collected",)
+        return (f"installed-update record of {self.kb.id}: {'present' if recorded else 'absent'}",)
+
+    def hotfix_recorded(self) -> bool | None:
+        if self.facts.hotfixes is None:
+            return None
+        ids = {h.upper() for h in self.facts.hotfixes}
+        return any(h.upper() in ids for h in self.kb.hotfix_ids)
+
+    def action_for(self, worst: FileJudgement, ctx: _Context, rows: tuple[FileRow, ...]) -> str:
+        status = worst.status
+        if status is Status.COMPLIANT:
+            return "None."
+        if status is Status.NEEDS_HOTFIX:
+            package = _package(self.kb, ctx.service_pack, ctx.architecture, rows)
+            return f"Install {package}; then {_restart_phrase(self.kb)}."
+        if status is Status.RESTART_PENDING:
+            if "PendingFileRenameOperations" in worst.reason:
+                return (
+                    "Restart the server: the file replacement is staged and completes at boot; "
+                    "then rescan."
+                )
+            phrase = _restart_phrase(self.kb)
+            return f"{phrase[0].upper()}{phrase[1:]}; then rescan."
+        if status is Status.SUSPECT:
+            return f"Investigate before approving any change: {worst.reason}."
+        return _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS]
+
+    def judge_file(self, row: FileRow, ctx: _Context) -> FileJudgement:
+        facts = self.facts
+        found = _find_file(facts, row.path)
+        if found is None or found.present is None:
+            return _judged(row, Status.UNKNOWN, f"{row.name} not collected")
+        if not found.present:
+            return _judged(
+                row,
+                Status.SUSPECT,
+                f"{row.name} is missing from {found.path} although the service it belongs "
+                "to is installed",
+                evidence=Evidence.HOST_FACTS,
+            )
+        binary = found.binary
+        wmi = found.version_text.version if found.version_text else None
+        if binary is not None and binary.file_version is not None:
+            installed, source, evidence = (
+                binary.file_version,
+                f"binary VS_FIXEDFILEINFO of {found.binary_source or found.path}",
+                Evidence.BINARY,
+            )
+        elif wmi is not None:
+            installed, source, evidence = wmi, f"WMI version of {found.path}", Evidence.WMI
+        else:
+            why = found.binary_error or "no version reported"
+            suffix = ""
+            if self.hotfix_recorded():
+                suffix = f"; the {self.kb.id} record alone never proves the file is fixed"
+            return _judged(row, Status.UNKNOWN, f"{row.name} version unreadable ({why}){suffix}")
+
+        def judged(status: Status, reason: str) -> FileJudgement:
+            return FileJudgement(row, status, reason, installed, source, evidence)
+
+        required = row.version
+        if binary is not None and binary.machine != ctx.architecture.value:
+            return judged(
+                Status.SUSPECT,
+                f"{row.name} is built for {binary.machine}, "
+                f"but the host is {ctx.architecture.value}",
+            )
+        if binary is not None and binary.file_version not in (None, wmi) and wmi is not None:
+            return judged(
+                Status.SUSPECT, f"WMI reports {wmi} but the binary says {binary.file_version}"
+            )
+        staged = self.pending_rename_of(found.path)
+        if staged is not None:
+            return judged(
+                Status.RESTART_PENDING,
+                f"{row.name} replacement is staged in PendingFileRenameOperations ({staged}); "
+                f"running {installed}",
+            )
+        branch_sp = self.platform.branch_of(installed)
+        if installed.build != required.build or branch_sp is None:
+            return judged(
+                Status.SUSPECT,
+                f"{row.name} {installed} is not a {self.platform.name} build {required.build} file",
+            )
+        if branch_sp != ctx.service_pack:
+            return judged(
+                Status.SUSPECT,
+                f"{row.name} {installed} is from SP{branch_sp}'s range on an "
+                f"SP{ctx.service_pack} host",
+            )
+        recorded = self.hotfix_recorded()
+        if installed < required:
+            if recorded:
+                return judged(
+                    Status.SUSPECT,
+                    f"{self.kb.id} is recorded as installed but {row.name} is {installed}, "
+                    f"older than {required}",
+                )
+            return judged(
+                Status.NEEDS_HOTFIX,
+                f"{row.name} {installed} is older than {required} ({row.label})",
+            )
+        tag = _branch_tag(found)
+        if tag == "gdr" and not recorded:
+            return judged(
+                Status.SUSPECT,
+                f"{row.name} {installed} is at or above {required} but on the GDR branch, "
+                f"with no record of {self.kb.id}",
+            )
+        stale = self.stale_process(found)
+        if stale is not None:
+            return judged(Status.RESTART_PENDING, stale)
+        return judged(
+            Status.COMPLIANT, f"{row.name} {installed} is at or above {required} ({row.label})"
+        )
+
+    def pending_rename_of(self, path: str) -> str | None:
+        for rename in self.facts.pending_renames or ():
+            if rename.destination and _same_path(rename.destination, path, self.facts.system_root):
+                return f"{rename.source} -> {rename.destination}"
+        return None
+
+    def stale_process(self, found: FileFacts) -> str | None:
+        process = self.kb.restart.process
+        if process is None or found.modified is None or not self.facts.process_starts:
+            return None
+        for name, started in self.facts.process_starts:
+            if name.lower() != process.lower():
+                continue
+            if _comparable(started, found.modified) and started < found.modified:
+                return (
+                    f"{process} started at {started.isoformat()}, before {found.path} "
+                    f"was written at {found.modified.isoformat()}: the old file is still loaded"
+                )
+        return None
+
+
+def _judged(
+    row: FileRow, status: Status, reason: str, evidence: Evidence = Evidence.NONE
+) -> FileJudgement:
+    return FileJudgement(row, status, reason, None, None, evidence)
+
+
+def _same_release(os_version: str, platform_version: str) -> bool:
+    return os_version == platform_version or os_version.startswith(platform_version + ".")
+
+
+def _branch_tag(found: FileFacts) -> str | None:
+    for text in (found.binary.version_text if found.binary else None, found.version_text):
+        if text is not None and text.branch is not None:
+            return text.branch
+    return None
+
+
+def _comparable(a: datetime, b: datetime) -> bool:
+    return (a.tzinfo is None) == (b.tzinfo is None)
+
+
+def _normalise_path(path: str, system_root: str | None) -> str:
+    p = path.strip().replace("/", "\\").lstrip("!")
+    if p.startswith("\\??\\"):
+        p = p[4:]
+    p = p.lower()
+    if system_root:
+        root = system_root.rstrip("\\").lower()
+        p = p.replace("%systemroot%", root).replace("%windir%", root)
+    return p
+
+
+def _same_path(a: str, b: str, system_root: str | None) -> bool:
+    na, nb = _normalise_path(a, system_root), _normalise_path(b, system_root)
+    if na == nb:
+        return True
+    # Without the host's system root, compare what follows the variable.
+    for var in ("%systemroot%", "%windir%"):
+        for x, y in ((na, nb), (nb, na)):
+            if x.startswith(var) and "%" not in y and y.endswith(x[len(var) :]):
+                return True
+    return False
+
+
+def _find_file(facts: HostFacts, kb_path: str) -> FileFacts | None:
+    for f in facts.files:
+        if _same_path(kb_path, f.path, facts.system_root):
+            return f
+    return None
+
+
+def _package(kb: KbDefinition, sp: int, arch: Arch, rows: tuple[FileRow, ...]) -> str:
+    files = ", ".join(f"{r.name} {r.version}" for r in rows) or "no file published"
+    return f"the {kb.id} package for {kb.platform.name} SP{sp} {arch.value} ({files})"
+
+
+def _restart_phrase(kb: KbDefinition) -> str:
+    names = " and ".join(f"the {s.display_name} service ({s.name})" for s in kb.restart.services)
+    if not names:
+        return "restart nothing"
+    return f"restart {names}" + (
+        " and every service that depends on it" if kb.restart.dependents else ""
+    )
