@@ -1,0 +1,1 @@
+"""Report formats: every writer takes the same Evaluation and writes one file."""

@@ -1,0 +1,54 @@
+"""The summary an operator reads in the terminal after a run."""
+
+from __future__ import annotations
+
+from kbscan.model import Status
+from kbscan.report.interface import Evaluation
+from kbscan.report.safety import printable
+
+MAX_HOST_LINES = 40
+
+
+def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -> str:
+    """Counts by status, then the hosts that need someone's attention, worst first."""
+    kb = evaluation.kb
+    lines = [
+        f"{kb.id}: {kb.title}",
+        f"{len(evaluation.findings)} hosts judged from {evaluation.source}",
+        "",
+    ]
+    counts = evaluation.counts()
+    width = max(len(s.value) for s in Status)
+    for status in Status:
+        lines.append(f"  {status.value:<{width}}  {counts[status]:>6}")
+    attention = [
+        f for f in evaluation.findings if f.status.needs_action or f.status is Status.UNKNOWN
+    ]
+    if attention:
+        order = list(Status)
+        attention.sort(key=lambda f: (order.index(f.status), f.host.lower()))
+        rows = [("HOST", "STATUS", "SP/ARCH", "INSTALLED", "REQUIRED", "REASON")]
+        for f in attention[:max_hosts]:
+            sp_arch = ""
+            if f.service_pack is not None and f.architecture is not None:
+                sp_arch = f"SP{f.service_pack} {f.architecture.value}"
+            rows.append(
+                (
+                    printable(f.host)[:40],
+                    f.status.value,
+                    sp_arch,
+                    str(f.installed_version or ""),
+                    str(f.required_version or ""),
+                    printable(f.reason)[:90],
+                )
+            )
+        widths = [max(len(r[i]) for r in rows) for i in range(5)]
+        lines += ["", "Hosts that need attention:"]
+        for r in rows:
+            cells = "  ".join(c.ljust(w) for c, w in zip(r[:5], widths, strict=True))
+            lines.append(f"  {cells}  {r[5]}")
+        if len(attention) > max_hosts:
+            lines.append(
+                f"  ... and {len(attention) - max_hosts} more (see the CSV or JSON report)"
+            )
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,25 @@
+"""The output formats a user can ask for, mapped exhaustively to their writers."""
+
+from __future__ import annotations
+
+from enum import Enum
+
+from kbscan.report.csv_report import CsvReport
+from kbscan.report.interface import ReportFormat
+from kbscan.report.json_report import JsonReport
+
+
+class OutputFormat(str, Enum):
+    JSON = "json"
+    CSV = "csv"
+
+    def writer(self) -> ReportFormat:
+        return _WRITERS[self]()
+
+
+_WRITERS: dict[OutputFormat, type[ReportFormat]] = {
+    OutputFormat.JSON: JsonReport,
+    OutputFormat.CSV: CsvReport,
+}
+
+DEFAULT_FORMATS = (OutputFormat.JSON, OutputFormat.CSV)

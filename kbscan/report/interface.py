@@ -1,0 +1,44 @@
+"""The report-format interface and the result every format receives."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from kbscan.errors import KbscanError
+from kbscan.model import Finding, KbDefinition, Status
+
+
+class ReportError(KbscanError):
+    """A report could not be written (folder missing, disk full, file locked)."""
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A judged fleet: the input every report format and the gate read."""
+
+    kb: KbDefinition
+    findings: tuple[Finding, ...]
+    source: str  # the facts file or folder judged
+    generated_at: datetime
+    kbscan_version: str
+
+    def counts(self) -> dict[Status, int]:
+        counted = Counter(f.status for f in self.findings)
+        return {status: counted.get(status, 0) for status in Status}
+
+
+class ReportFormat(ABC):
+    """One output format; ``write`` returns the path it wrote."""
+
+    suffix: str
+
+    @abstractmethod
+    def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
+        """Write the report for ``evaluation`` under ``out_dir``."""
+
+    def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
+        return out_dir / f"{evaluation.kb.id}-findings.{self.suffix}"

@@ -1,0 +1,57 @@
+"""One flat row per finding: the shared column set of CSV, the console and the workbook."""
+
+from __future__ import annotations
+
+from kbscan.model import Finding
+
+COLUMNS = (
+    "host",
+    "kb",
+    "status",
+    "reason",
+    "action",
+    "site",
+    "owner",
+    "os_caption",
+    "os_version",
+    "service_pack",
+    "architecture",
+    "matched_row",
+    "file",
+    "required_version",
+    "installed_version",
+    "version_source",
+    "decided_by",
+    "evidence",
+    "collected_at",
+    "failure_category",
+)
+
+
+def finding_row(f: Finding) -> dict[str, str]:
+    """Text cells for one finding; empty string where there is nothing to say."""
+    facts = f.facts
+    target = facts.target
+    os_ = facts.os
+    return {
+        "host": f.host,
+        "kb": f.kb_id,
+        "status": f.status.value,
+        "reason": f.reason,
+        "action": f.action,
+        "site": (target.site if target else None) or "",
+        "owner": (target.owner if target else None) or "",
+        "os_caption": (os_.caption if os_ else None) or "",
+        "os_version": (os_.version if os_ else None) or "",
+        "service_pack": "" if f.service_pack is None else f"SP{f.service_pack}",
+        "architecture": f.architecture.value if f.architecture else "",
+        "matched_row": f.row.heading if f.row else "",
+        "file": f.row.name if f.row else "",
+        "required_version": str(f.required_version) if f.required_version else "",
+        "installed_version": str(f.installed_version) if f.installed_version else "",
+        "version_source": f.version_source or "",
+        "decided_by": f.decided_by.value,
+        "evidence": " | ".join(f.evidence),
+        "collected_at": facts.collected_at.isoformat() if facts.collected_at else "",
+        "failure_category": facts.failure.category.value if facts.failure else "",
+    }

@@ -1,0 +1,145 @@
+"""The whole CLI in-process: exit codes, files written, one-line errors."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kbscan.cli import main, run
+from kbscan.facts_codec import facts_to_json
+from kbscan.paths import data_dir
+from tests.helpers import fixture_dll, make_facts
+
+
+def _run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = run(list(argv), out, err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_inspect_prints_version_and_machine() -> None:
+    code, out, err = _run("inspect", str(fixture_dll("ia64", "6.0.3790.4094")))
+    assert code == 0 and err == ""
+    assert "file 6.0.3790.4094 (srv03_sp2_qfe.070606-0202)" in out
+    assert "machine ia64 (0x0200)" in out
+
+
+def test_inspect_json_and_unreadable(tmp_path: Path) -> None:
+    junk = tmp_path / "junk.dll"
+    junk.write_bytes(b"\0" * 100)
+    code, out, err = _run("inspect", "--json", str(fixture_dll("x86", "6.0.3790.2950")), str(junk))
+    assert code == 2
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["file_version"] == "6.0.3790.2950" and first["machine"] == "x86"
+    assert first["product_version"] == "6.0.3790.2950" and first["size"] > 0
+    assert second == {"path": str(junk), "unreadable": True, "reason": second["reason"]}
+    assert err.count("\n") == 1 and "junk.dll: unreadable: not a PE file" in err
+
+
+def test_demo_writes_reports_for_every_host(tmp_path: Path) -> None:
+    code, out, err = _run("demo", "-o", str(tmp_path))
+    assert code == 0, err
+    hosts = sorted(p.name for p in (data_dir() / "demo" / "collected").iterdir())
+    with (tmp_path / "KB934709-findings.csv").open(encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(r["host"] for r in rows) == hosts
+    assert len(hosts) >= 30
+    statuses = {r["status"] for r in rows}
+    assert statuses == {
+        "COMPLIANT", "NEEDS_HOTFIX", "NEEDS_SERVICE_PACK", "RESTART_PENDING",
+        "NOT_APPLICABLE", "SUSPECT", "UNKNOWN",
+    }  # fmt: skip
+    matched = {r["matched_row"] for r in rows if r["status"] in ("COMPLIANT", "NEEDS_HOTFIX")}
+    assert len(matched) == 6  # all six rows of the article are exercised
+    doc = json.loads((tmp_path / "KB934709-findings.json").read_text())
+    assert len(doc["findings"]) == len(hosts)
+    assert "Hosts that need attention" in out
+
+
+def test_evaluate_jsonl_with_a_bad_line(tmp_path: Path) -> None:
+    facts = tmp_path / "facts.jsonl"
+    good = json.dumps(facts_to_json(make_facts(host="good", version="6.0.3790.3959")))
+    facts.write_text(good + "\n" + '{"host": "broken", "schema": 1}\n')
+    code, _out, err = _run("evaluate", str(facts), "--kb", "KB934709", "-o", str(tmp_path / "r"))
+    assert code == 2
+    assert err == f"kbscan: error: {facts}:2: schema: expected text, got int\n"
+    doc = json.loads((tmp_path / "r" / "KB934709-findings.json").read_text())
+    assert {f["host"]: f["status"] for f in doc["findings"]} == {
+        "good": "NEEDS_HOTFIX",
+        "broken": "UNKNOWN",
+    }
+
+
+def test_evaluate_folder_with_unreadable_pe(tmp_path: Path) -> None:
+    root = tmp_path / "collected"
+    shutil.copytree(data_dir() / "demo" / "collected", root)
+    (root / "lon-smtp01" / "aqueue.dll").write_bytes(b"MZ\0\0")
+    code, _out, err = _run("evaluate", str(root), "--kb", "KB934709", "-o", str(tmp_path / "r"),
+                          "--format", "csv")  # fmt: skip
+    assert code == 2
+    assert err.startswith(f"kbscan: error: {root / 'lon-smtp01' / 'aqueue.dll'}: unreadable PE")
+    assert err.count("\n") == 1
+    with (tmp_path / "r" / "KB934709-findings.csv").open(encoding="utf-8-sig") as handle:
+        rows = {r["host"]: r for r in csv.DictReader(handle)}
+    assert len(rows) == len(list(root.iterdir()))
+    # The WMI version still judges the host, and says so.
+    assert rows["lon-smtp01"]["status"] == "COMPLIANT"
+    assert rows["lon-smtp01"]["decided_by"] == "WMI file version string"
+    assert not (tmp_path / "r" / "KB934709-findings.json").exists()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["evaluate", "FACTS", "--kb", "KB1"], "kbscan: error: unknown KB KB1 (known: KB934709)\n"),
+        (
+            ["evaluate", "missing.jsonl", "--kb", "KB934709"],
+            "missing.jsonl: no such file or folder",
+        ),
+    ],
+)
+def test_input_errors_are_one_line_and_exit_2(
+    tmp_path: Path, argv: list[str], message: str
+) -> None:
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text(json.dumps(facts_to_json(make_facts())) + "\n")
+    argv = [str(facts) if a == "FACTS" else a for a in argv]
+    code, _out, err = _run(*argv, "-o", str(tmp_path / "r"))
+    assert code == 2
+    assert message in err and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_malformed_kb_file_via_kb_dir(tmp_path: Path) -> None:
+    kb_dir = tmp_path / "kb"
+    kb_dir.mkdir()
+    data = json.loads((data_dir() / "kb" / "KB934709.json").read_text())
+    data["files"][3]["version"] = "6.0.3790.99999"
+    (kb_dir / "KB934709.json").write_text(json.dumps(data))
+    facts = tmp_path / "facts.jsonl"
+    facts.write_text(json.dumps(facts_to_json(make_facts())) + "\n")
+    code, _, err = _run("evaluate", str(facts), "--kb", "KB934709", "--kb-dir", str(kb_dir))
+    assert code == 2
+    assert err == (
+        f"kbscan: error: {kb_dir / 'KB934709.json'}: files[3].version: "
+        "'6.0.3790.99999' has a part above 65535\n"
+    )
+
+
+def test_usage_error_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["evaluate"]) == 2
+    assert "required" in capsys.readouterr().err
+
+
+def test_python_dash_m_entry_point() -> None:
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", "kbscan", "--version"], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0 and done.stdout.startswith("kbscan ")
