@@ -34,6 +34,10 @@ _FILE_PRIORITY = (
     Status.COMPLIANT,
 )
 
+# The article's Platform column, as the PE machine the file must carry (an x86 row in an
+# x64 table is a WOW64 file). Other values ("Not Applicable") expect the host's own.
+_PLATFORM_MACHINES = {"x86": "x86", "x64": "x64", "IA-64": "ia64"}
+
 _UNKNOWN_ACTIONS = {
     FailureCategory.UNREACHABLE: "Check that the host is up and WinRM listens "
     "(WinRM 1.1: ports 80/443; WinRM 2.0: 5985/5986), then rescan.",
@@ -190,6 +194,7 @@ class _Judge:
         )
 
     def judge_rows(self, rows: tuple[FileRow, ...], ctx: _Context) -> Finding:
+        rows = self.one_row_per_file(rows)
         judgements = tuple(self.judge_file(row, ctx) for row in rows)
         worst = min(judgements, key=lambda j: _FILE_PRIORITY.index(j.status))
         action = self.action_for(worst, ctx, rows)
@@ -209,6 +214,25 @@ class _Judge:
             evidence=tuple(evidence) + self.record_evidence(),
             files=judgements,
         )
+
+    def one_row_per_file(self, rows: tuple[FileRow, ...]) -> tuple[FileRow, ...]:
+        """Where a table lists a file on both branches (GDR and QFE), keep the row for the
+        branch the installed file is on; when that is unknown, the highest version, which
+        is the one that is safe to require."""
+        by_name: dict[str, list[FileRow]] = {}
+        for row in rows:
+            by_name.setdefault(row.name.lower(), []).append(row)
+        chosen = []
+        for candidates in by_name.values():
+            if len(candidates) == 1:
+                chosen.append(candidates[0])
+                continue
+            found = _find_file(self.facts, candidates[0].path)
+            tag = _branch_tag(found) if found else None
+            same_branch = [r for r in candidates if (r.service_branch or "").lower() == tag]
+            pool = same_branch or candidates
+            chosen.append(max(pool, key=lambda r: r.version))
+        return tuple(chosen)
 
     def record_evidence(self) -> tuple[str, ...]:
         recorded = self.hotfix_recorded()
@@ -275,11 +299,12 @@ class _Judge:
             return FileJudgement(row, status, reason, installed, source, evidence)
 
         required = row.version
-        if binary is not None and binary.machine != ctx.architecture.value:
+        expected_machine = _PLATFORM_MACHINES.get(row.platform, ctx.architecture.value)
+        if binary is not None and binary.machine != expected_machine:
             return judged(
                 Status.SUSPECT,
-                f"{row.name} is built for {binary.machine}, "
-                f"but the host is {ctx.architecture.value}",
+                f"{row.name} is built for {binary.machine}, but the host is "
+                f"{ctx.architecture.value} and the KB's file is {expected_machine}",
             )
         if binary is not None and binary.file_version not in (None, wmi) and wmi is not None:
             return judged(
@@ -317,7 +342,7 @@ class _Judge:
                 f"{row.name} {installed} is older than {required} ({row.label})",
             )
         tag = _branch_tag(found)
-        if tag == "gdr" and not recorded:
+        if tag == "gdr" and not recorded and row.service_branch != "GDR":
             return judged(
                 Status.SUSPECT,
                 f"{row.name} {installed} is at or above {required} but on the GDR branch, "
@@ -408,9 +433,11 @@ def _package(kb: KbDefinition, sp: int, arch: Arch, rows: tuple[FileRow, ...]) -
 
 
 def _restart_phrase(kb: KbDefinition) -> str:
+    if kb.restart.computer:
+        return "restart the server"
     names = " and ".join(f"the {s.display_name} service ({s.name})" for s in kb.restart.services)
     if not names:
-        return "restart nothing"
+        return "no restart is needed"
     return f"restart {names}" + (
         " and every service that depends on it" if kb.restart.dependents else ""
     )

@@ -190,6 +190,15 @@ class ImpliedServicePack:
 
 
 @dataclass(frozen=True)
+class KnownService:
+    """A service as articles name it, for turning article prose into service keys."""
+
+    phrases: tuple[str, ...]  # "SMTP Service", "Simple Mail Transfer Protocol"
+    service: ServiceRef
+    process: str | None  # the image hosting it (IIS 6: inetinfo.exe)
+
+
+@dataclass(frozen=True)
 class Platform:
     """Facts about one Windows release that every KB for it shares (data/platforms)."""
 
@@ -200,6 +209,10 @@ class Platform:
     product_types: tuple[int, ...]
     service_pack_ranges: tuple[ServicePackRange, ...]
     implied_service_packs: tuple[ImpliedServicePack, ...] = ()
+    aliases: tuple[str, ...] = ()
+    known_services: tuple[KnownService, ...] = ()
+    file_locations: tuple[tuple[str, str], ...] = ()  # (file name or *.ext, folder)
+    default_location: str = "%SystemRoot%\\system32"
 
     def branch_of(self, version: FileVersion) -> int | None:
         """The service pack whose branch a file revision belongs to, if the build matches."""
@@ -226,6 +239,7 @@ class FileRow:
     time: str | None
     platform: str  # the Platform column as published: x86, x64, IA-64
     path: str  # where the file lives on the host, %SystemRoot%-relative
+    service_branch: str | None = None  # GDR / QFE / LDR when the table says
 
     @property
     def label(self) -> str:
@@ -253,6 +267,7 @@ class RestartRequirement:
     dependents: bool
     process: str | None  # the image that loads the file; its start time shows a stale load
     text: str
+    computer: bool = False  # the whole server must restart
 
 
 @dataclass(frozen=True)

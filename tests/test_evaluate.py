@@ -85,10 +85,12 @@ def test_above_with_the_binary_read(kb: KbDefinition) -> None:
     assert f.installed_version == V("6.0.3790.4300") and f.decided_by is Evidence.BINARY
 
 
-def test_compares_numbers_not_strings(kb: KbDefinition) -> None:
-    # "6.0.3790.10000" < "6.0.3790.4094" as text; as a version it is far above.
+def test_five_digit_revision_is_no_windows_server_2003_file(kb: KbDefinition) -> None:
+    # Above 4094 as a number (and below it as text); but 2003's SP2 branch never reached
+    # five digits, so the file cannot be what it claims.
     f = evaluate(make_facts(sp=2, version="6.0.3790.10000", binary=False), kb)
-    assert f.status is Status.COMPLIANT
+    assert f.status is Status.SUSPECT
+    assert "not a Windows Server 2003 build 3790 file" in f.reason
 
 
 @pytest.mark.parametrize("arch", ["x86", "ia64"])
@@ -191,6 +193,7 @@ def test_binary_for_another_architecture_is_suspect(
     )
     assert f.status is Status.SUSPECT
     assert f"built for {binary_arch}, but the host is {host_arch}" in f.reason
+    assert f"the KB's file is {host_arch}" in f.reason
     assert_row(f, 2, host_arch, "6.0.3790.4094")
     assert f.installed_version == V("6.0.3790.4094")
 

@@ -19,6 +19,7 @@ from kbscan.model import (
     FileRow,
     ImpliedServicePack,
     KbDefinition,
+    KnownService,
     Platform,
     RestartRequirement,
     ServicePackRange,
@@ -38,16 +39,18 @@ _KB_KEYS = frozenset(
 _ROW_KEYS = frozenset(
     {
         "heading", "service_pack", "service_pack_note", "architecture", "name", "version",
-        "size", "date", "time", "platform",
+        "size", "date", "time", "platform", "service_branch",
     }
 )  # fmt: skip
 _PLATFORM_KEYS = frozenset(
     {
         "schema_version", "id", "name", "aliases", "os_version", "build", "product_types",
         "product_types_note", "service_pack_ranges", "implied_service_packs",
+        "known_services", "file_locations", "default_location",
     }
 )  # fmt: skip
 _ARCH_NAMES = {a.value: a for a in Arch}
+_BRANCHES = ("GDR", "QFE", "LDR", "RTM")
 
 
 def read_json(path: Path) -> Any:
@@ -91,6 +94,21 @@ def parse_platform(data: Any, origin: str) -> Platform:
             for i in f.objects("implied_service_packs", allowed=frozenset(
                 {"architecture", "service_pack", "reason"}))
         )  # fmt: skip
+        known = tuple(
+            KnownService(
+                phrases=tuple(k.texts("phrases")),
+                service=ServiceRef(k.text("name"), k.text("display_name")),
+                process=k.opt_text("process"),
+            )
+            for k in f.objects("known_services", allowed=frozenset(
+                {"phrases", "name", "display_name", "process"}))
+        ) if f.has("known_services") else ()  # fmt: skip
+        locations_f = f.opt_obj("file_locations")
+        locations = (
+            tuple((k.lower(), locations_f.text(k)) for k in locations_f.raw_keys())
+            if locations_f
+            else ()
+        )
         product_types = f.items("product_types")
         if not all(isinstance(p, int) and 1 <= p <= 3 for p in product_types):
             f.fail("product_types", "expected numbers 1 (workstation) to 3 (server)")
@@ -102,6 +120,10 @@ def parse_platform(data: Any, origin: str) -> Platform:
             product_types=tuple(product_types),
             service_pack_ranges=ranges,
             implied_service_packs=implied,
+            aliases=tuple(f.opt_texts("aliases") or ()),
+            known_services=known,
+            file_locations=locations,
+            default_location=f.opt_text("default_location") or "%SystemRoot%\\system32",
         )
     except FieldError as exc:
         raise KbError(exc.message, path=origin) from None
@@ -146,12 +168,15 @@ def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
         )
         for p in excluded.objects("products", allowed=frozenset({"name", "versions", "reason"}))
     )
-    restart_f = f.obj("restart", allowed=frozenset({"services", "dependents", "process", "text"}))
+    restart_f = f.obj(
+        "restart", allowed=frozenset({"services", "dependents", "process", "text", "computer"})
+    )
     restart = RestartRequirement(
         services=tuple(_services(restart_f)),
         dependents=restart_f.boolean("dependents"),
         process=restart_f.opt_text("process"),
         text=restart_f.text("text"),
+        computer=bool(restart_f.opt_boolean("computer")),
     )
     evidence = f.obj("installed_evidence", allowed=frozenset({"hotfix_ids"}))
     paths_f = f.obj("file_paths")
@@ -160,7 +185,7 @@ def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
         file_paths[name.lower()] = paths_f.text(name)
 
     rows = []
-    seen: set[tuple[int, Arch, str]] = set()
+    seen: set[tuple[int, Arch, str, str | None]] = set()
     for r in f.objects("files", allowed=_ROW_KEYS):
         name = r.text("name")
         if name.lower() not in file_paths:
@@ -177,10 +202,12 @@ def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
             time=r.opt_text("time"),
             platform=r.text("platform"),
             path=file_paths[name.lower()],
+            service_branch=r.opt_converted("service_branch", _branch),
         )
-        key = (row.service_pack, row.architecture, name.lower())
+        key = (row.service_pack, row.architecture, name.lower(), row.service_branch)
         if key in seen:
-            r.fail("name", f"{name} is listed twice for {row.label}")
+            branch = f" ({row.service_branch})" if row.service_branch else ""
+            r.fail("name", f"{name} is listed twice for {row.label}{branch}")
         seen.add(key)
         rows.append(row)
     if not rows:
@@ -217,6 +244,12 @@ def _check_schema_version(f: Fields) -> None:
     version = f.integer("schema_version", hi=1000)
     if version != SCHEMA_VERSION:
         f.fail("schema_version", f"{version} is not supported (this kbscan reads {SCHEMA_VERSION})")
+
+
+def _branch(text: str) -> str:
+    if text not in _BRANCHES:
+        raise ValueError(f"{text!r} is not one of {', '.join(_BRANCHES)}")
+    return text
 
 
 def _arch(text: str) -> Arch:
