@@ -6,10 +6,12 @@ CLI turns outcomes and errors into text and exit codes.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from kbscan import __version__
 from kbscan.collect.interface import FactsSource
@@ -17,7 +19,10 @@ from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
 from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
+from kbscan.kb.article import import_article, read_article
 from kbscan.kb.directory import default_source
+from kbscan.kb.interface import KbError
+from kbscan.kb.schema import read_json
 from kbscan.model import BinaryInfo, KbDefinition
 from kbscan.paths import data_dir
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
@@ -95,3 +100,56 @@ def inspect_files(paths: Sequence[Path]) -> tuple[Inspection, ...]:
         except PeError as exc:
             results.append(Inspection(path, None, exc.message))
     return tuple(results)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    document: dict[str, Any]
+    warnings: tuple[str, ...]
+    written: Path | None
+
+
+def import_kb(
+    article: Path,
+    output: Path | None,
+    paths: dict[str, str],
+    *,
+    force: bool = False,
+) -> ImportOutcome:
+    """``kbscan kb import``: an article's text to a validated KB file (or stdout)."""
+    if output is not None and output.exists() and not force:
+        raise KbError("exists; give --force to replace it", path=str(output))
+    platforms = default_source().platforms()
+    result = import_article(read_article(article), str(article), platforms, paths)
+    if output is not None:
+        text = json.dumps(result.document, indent=2, ensure_ascii=False) + "\n"
+        try:
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise KbError(f"cannot write: {exc.strerror or exc}", path=str(output)) from None
+    return ImportOutcome(result.document, tuple(result.warnings), output)
+
+
+@dataclass(frozen=True)
+class KnownKb:
+    id: str
+    title: str
+    path: Path
+
+
+def list_kbs(kb_dir: Path | None = None) -> tuple[KnownKb, ...]:
+    """``kbscan kb list``: every KB the user folder and the bundled folder hold."""
+    source = default_source(kb_dir)
+    found = []
+    for kb_id in source.ids():
+        kb = source.load(kb_id)
+        found.append(KnownKb(kb.id, kb.title, source.path_of(kb_id)))
+    return tuple(found)
+
+
+def show_kb(kb_id: str, kb_dir: Path | None = None) -> tuple[KbDefinition, dict[str, Any]]:
+    """``kbscan kb show``: the validated definition and the stored document."""
+    source = default_source(kb_dir)
+    kb = source.load(kb_id)
+    return kb, read_json(source.path_of(kb_id))

@@ -16,7 +16,7 @@ from typing import TextIO
 
 from kbscan import __version__, app
 from kbscan.errors import KbscanError
-from kbscan.report.console import render_summary
+from kbscan.report.console import render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.safety import printable
 
@@ -42,6 +42,26 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="judge the bundled demo fleet and write its reports")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
+
+    kb = sub.add_parser("kb", help="KB definitions: import an article, show, list")
+    kb_sub = kb.add_subparsers(dest="kb_command", required=True)
+    p = kb_sub.add_parser("import", help="turn a KB article's text into a KB definition")
+    p.add_argument("article", type=Path, metavar="ARTICLE.txt")
+    p.add_argument("-o", "--output", type=Path, help="KB file to write (default: print it)")
+    p.add_argument(
+        "--path",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help=r"where a file lives, e.g. aqueue.dll=%%SystemRoot%%\system32\inetsrv\aqueue.dll",
+    )
+    p.add_argument("--force", action="store_true", help="replace an existing output file")
+    p = kb_sub.add_parser("show", help="print a KB's file table and rules")
+    p.add_argument("kb_id", metavar="KB")
+    p.add_argument("--json", action="store_true", help="print the KB file as JSON")
+    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+    p = kb_sub.add_parser("list", help="list the KBs kbscan knows")
+    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
     return parser
 
 
@@ -71,6 +91,8 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             return _report(outcome, stdout, stderr)
         if args.command == "demo":
             return _report(app.run_demo(args.output), stdout, stderr)
+        if args.command == "kb":
+            return _kb(args, stdout, stderr)
     except KbscanError as exc:
         stderr.write(f"kbscan: error: {printable(str(exc))}\n")
         return EXIT_INPUT
@@ -83,6 +105,38 @@ def _report(outcome: app.EvaluateOutcome, stdout: TextIO, stderr: TextIO) -> int
     for problem in outcome.problems:
         stderr.write(f"kbscan: error: {printable(str(problem))}\n")
     return EXIT_INPUT if outcome.problems else EXIT_OK
+
+
+def _kb(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.kb_command == "import":
+        paths = {}
+        for item in args.path:
+            name, sep, path = item.partition("=")
+            if not sep or not name or not path:
+                stderr.write(f"kbscan: error: --path {item!r}: expected NAME=PATH\n")
+                return EXIT_INPUT
+            paths[name] = path
+        outcome = app.import_kb(args.article, args.output, paths, force=args.force)
+        for warning in outcome.warnings:
+            stderr.write(f"kbscan: warning: {printable(warning)}\n")
+        if outcome.written is None:
+            stdout.write(json.dumps(outcome.document, indent=2, ensure_ascii=False) + "\n")
+        else:
+            files = len(outcome.document["files"])
+            stdout.write(
+                f"{outcome.document['id']}: {files} file rows written to {outcome.written}\n"
+            )
+        return EXIT_OK
+    if args.kb_command == "show":
+        kb, document = app.show_kb(args.kb_id, args.kb_dir)
+        if args.json:
+            stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+        else:
+            stdout.write(render_kb(kb))
+        return EXIT_OK
+    for known in app.list_kbs(args.kb_dir):
+        stdout.write(f"{known.id:<10}  {printable(known.title)[:90]}  ({known.path})\n")
+    return EXIT_OK
 
 
 def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -143,3 +143,57 @@ def test_python_dash_m_entry_point() -> None:
         [sys.executable, "-m", "kbscan", "--version"], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0 and done.stdout.startswith("kbscan ")
+
+
+ARTICLE = Path(__file__).resolve().parent / "fixtures" / "KB934709-article.txt"
+
+
+def test_kb_import_writes_a_file_that_equals_the_bundled_one(tmp_path: Path) -> None:
+    out = tmp_path / "kb" / "KB934709.json"
+    code, stdout, err = _run("kb", "import", str(ARTICLE), "-o", str(out))
+    assert code == 0, err
+    assert stdout == f"KB934709: 6 file rows written to {out}\n"
+    bundled = json.loads((data_dir() / "kb" / "KB934709.json").read_text())
+    assert json.loads(out.read_text()) == bundled
+    # An existing file is not replaced without --force.
+    code, _, err = _run("kb", "import", str(ARTICLE), "-o", str(out))
+    assert code == 2 and "exists; give --force" in err
+    assert _run("kb", "import", str(ARTICLE), "-o", str(out), "--force")[0] == 0
+
+
+def test_kb_import_error_writes_no_file(tmp_path: Path) -> None:
+    article = tmp_path / "cut.txt"
+    text = ARTICLE.read_text(encoding="utf-8")
+    article.write_text(text[: text.index("Aqueue.dll6.0.3790.4094501") + 20], encoding="utf-8")
+    out = tmp_path / "KB934709.json"
+    code, stdout, err = _run("kb", "import", str(article), "-o", str(out))
+    assert code == 2 and stdout == ""
+    assert err.startswith(f"kbscan: error: {article}:52: row ")
+    assert not out.exists()
+
+
+def test_kb_import_to_stdout_and_path_option(tmp_path: Path) -> None:
+    code, stdout, _ = _run("kb", "import", str(ARTICLE), "--path", r"aqueue.dll=D:\IIS\aqueue.dll")
+    assert code == 0
+    assert json.loads(stdout)["file_paths"] == {"aqueue.dll": "D:\\IIS\\aqueue.dll"}
+    code, _, err = _run("kb", "import", str(ARTICLE), "--path", "nonsense")
+    assert code == 2 and "expected NAME=PATH" in err
+
+
+def test_kb_show_and_list(tmp_path: Path) -> None:
+    code, out, _ = _run("kb", "show", "KB934709")
+    assert code == 0
+    assert "SP1  x64   Aqueue.dll  6.0.3790.2950  774,144" in out
+    assert "Not for: Exchange Server 2000/2003" in out
+    code, out, _ = _run("kb", "show", "KB934709", "--json")
+    assert json.loads(out)["id"] == "KB934709"
+    extra = tmp_path / "kbs"
+    assert _run("kb", "import", str(FIXTURE_ARTICLES / "KB945005-x64-nosp.txt"),
+                "-o", str(extra / "KB945005.json"))[0] == 0  # fmt: skip
+    code, out, _ = _run("kb", "list", "--kb-dir", str(extra))
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == ["KB934709", "KB945005"]
+    assert _run("kb", "show", "KB1")[0] == 2
+
+
+FIXTURE_ARTICLES = Path(__file__).resolve().parent / "fixtures" / "articles"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kbscan.model import Status
+from kbscan.model import KbDefinition, Status
 from kbscan.report.interface import Evaluation
 from kbscan.report.safety import printable
 
@@ -52,3 +52,50 @@ def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -
                 f"  ... and {len(attention) - max_hosts} more (see the CSV or JSON report)"
             )
     return "\n".join(lines) + "\n"
+
+
+def render_kb(kb: KbDefinition) -> str:
+    """A KB's file table and rules, as an administrator checks them against the article."""
+    lines = [f"{kb.id}: {kb.title}", f"Source: {kb.source}", f"File: {kb.origin}", ""]
+    header = ("SP", "ARCH", "FILE", "VERSION", "SIZE", "DATE", "TIME", "PLATFORM", "BRANCH")
+    rows = [header]
+    for r in kb.files:
+        rows.append(
+            (
+                f"SP{r.service_pack}",
+                r.architecture.value,
+                r.name,
+                str(r.version),
+                f"{r.size:,}" if r.size is not None else "",
+                r.date.isoformat() if r.date else "",
+                r.time or "",
+                r.platform,
+                r.service_branch or "",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    for row in rows:
+        lines.append(
+            "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+        )
+    notes = [f"  {r.label}: {r.service_pack_note}" for r in kb.files if r.service_pack_note]
+    if notes:
+        lines += ["", "Service pack notes:", *notes]
+    lines += [
+        "",
+        f"Platform: {kb.platform.name} ({kb.platform.os_version}.{kb.platform.build})",
+        "Prerequisite: "
+        + " or ".join(f"SP{s}" for s in kb.prerequisite_service_packs)
+        + f" ({kb.prerequisite_text})",
+        "Requires: "
+        + (", ".join(f"{s.display_name} ({s.name})" for s in kb.required_services) or "nothing"),
+        "Not for: "
+        + (
+            "; ".join(f"{p.name} {'/'.join(p.versions)}" for p in kb.excluded_products)
+            or "no exclusions"
+        ),
+        f"Restart: {kb.restart.text}",
+        "Installed when recorded as: " + ", ".join(kb.hotfix_ids),
+        "Paths: " + ", ".join(sorted({r.path for r in kb.files})),
+    ]
+    return "\n".join(printable(line) for line in lines) + "\n"
