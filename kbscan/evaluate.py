@@ -51,6 +51,7 @@ _UNKNOWN_ACTIONS = {
     "output; rescan.",
     FailureCategory.UNPARSEABLE_FACTS: "Fix or recollect this host's facts, then evaluate again.",
     FailureCategory.INCOMPLETE_FACTS: "Rescan; the collection missed facts needed to judge.",
+    FailureCategory.BAD_INVENTORY_ROW: "Fix the host's inventory row, then rescan.",
 }
 
 

@@ -54,6 +54,7 @@ class FailureCategory(str, Enum):
     UNPARSEABLE_OUTPUT = "unparseable output"
     UNPARSEABLE_FACTS = "unparseable facts"
     INCOMPLETE_FACTS = "incomplete facts"
+    BAD_INVENTORY_ROW = "bad inventory row"
 
 
 class Evidence(str, Enum):
@@ -71,12 +72,22 @@ class Evidence(str, Enum):
 
 @dataclass(frozen=True)
 class Target:
-    """A host named by the inventory, with the columns carried into reports."""
+    """A host named by the inventory: how to reach it, and the columns carried into reports.
+
+    ``host`` is the name reports use; ``address`` (ansible_host) is where to connect when
+    it differs. No credential is ever part of a Target.
+    """
 
     host: str
     site: str | None = None
     owner: str | None = None
     extra: tuple[tuple[str, str], ...] = ()
+    address: str | None = None
+    port: int | None = None
+    transport: str | None = None  # ntlm, kerberos, credssp, basic, certificate
+    scheme: str | None = None  # http or https
+    username: str | None = None
+    line: int | None = None  # where the inventory named it
 
 
 @dataclass(frozen=True)
