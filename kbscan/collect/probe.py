@@ -1,0 +1,468 @@
+"""The probe: one cmd.exe command line that reads a Windows Server 2003 host, and the
+pure parser of what it prints.
+
+Windows Server 2003 has no PowerShell in the box, so the probe uses cmd built-ins,
+``wmic``, ``reg query`` and ``sc query``, and only reads: nothing here installs, starts,
+stops or writes. Each part is preceded by an ``echo ==KBSCAN:<part>==`` marker so the
+parser can find it whatever comes before (wmic's "Please wait while WMIC is being
+installed", an error line). Output is parsed as Windows prints it: wmic's CR CR LF line
+ends, reg.exe 3.0's tab-separated values, sc's padded columns, empty values.
+
+Paths in a WQL ``where`` clause need doubled backslashes; ``%SystemRoot%`` is expanded by
+cmd with single ones, so a ``for /f`` splits it at its backslash and the probe rebuilds
+it doubled. On x64, WMI reads System32 natively; a fetched copy is read through
+``Sysnative`` when the shell runs as a 32-bit process (PROCESSOR_ARCHITEW6432 set).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+from kbscan.collect.pe import PeError, read_pe_bytes
+from kbscan.model import (
+    Arch,
+    BinaryInfo,
+    CollectionFailure,
+    FailureCategory,
+    FileFacts,
+    HostFacts,
+    KbDefinition,
+    OsFacts,
+    PendingRename,
+    Target,
+)
+from kbscan.versions import VersionError, parse_version_text
+
+MARK = "==KBSCAN:{}=="
+_MARK_RE = re.compile(rb"==KBSCAN:([A-Za-z0-9_.:-]+)==[ \t]*\r?\n?")
+SESSION_MANAGER = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager"
+EXCHANGE_SETUP = r"HKLM\SOFTWARE\Microsoft\Exchange\Setup"
+UPDATES_KEY = r"HKLM\SOFTWARE\Microsoft\Updates\Windows Server 2003"
+_ARCH_CODES = {"0": Arch.X86, "9": Arch.X64, "6": Arch.IA64}
+MAX_OUTPUT_BYTES = 64 * 1024 * 1024
+
+
+class ProbeError(ValueError):
+    """Output that is not what the probe prints; becomes an UNKNOWN (unparseable output)."""
+
+
+@dataclass(frozen=True)
+class ProbeFile:
+    name: str  # marker-safe name
+    kb_path: str  # %SystemRoot%\system32\inetsrv\aqueue.dll
+
+
+def probe_files(kb: KbDefinition) -> tuple[ProbeFile, ...]:
+    seen: dict[str, ProbeFile] = {}
+    for row in kb.files:
+        key = row.path.lower()
+        if key not in seen:
+            seen[key] = ProbeFile(f"f{len(seen)}", row.path)
+    return tuple(seen.values())
+
+
+def _services(kb: KbDefinition) -> list[str]:
+    names = [s.name for s in kb.required_services] + [s.name for s in kb.restart.services]
+    return list(dict.fromkeys(n.upper() for n in names))
+
+
+def _check_safe(text: str) -> str:
+    """Nothing from a KB file may change the meaning of the command line."""
+    if re.search(r"[\"'&|<>^()!\r\n]", text.replace("%SystemRoot%", "")):
+        raise ValueError(f"{text!r} holds characters the probe cannot pass to cmd")
+    return text
+
+
+def _wql_path(kb_path: str) -> str:
+    """A ``for /f`` that runs wmic on the file with its path doubled for WQL."""
+    rest = _check_safe(kb_path)
+    if rest.lower().startswith("%systemroot%"):
+        tail = rest[len("%SystemRoot%") :].replace("\\", "\\\\")
+        return (
+            'for /f "tokens=1,* delims=\\" %a in ("%SystemRoot%") do (wmic datafile where '
+            f"\"name='%a\\\\%b{tail}'\" get FileSize,LastModified,Version /format:list <NUL 2>&1)"
+        )
+    doubled = rest.replace("\\", "\\\\")
+    return (
+        f"wmic datafile where \"name='{doubled}'\" get FileSize,LastModified,Version "
+        "/format:list <NUL 2>&1"
+    )
+
+
+def _fetch(kb_path: str) -> str:
+    native = kb_path
+    sysnative = re.sub(r"(?i)^%SystemRoot%\\system32\\", r"%SystemRoot%\\Sysnative\\", kb_path)
+    if sysnative == native:
+        return f'type "{native}"'
+    return f'if defined PROCESSOR_ARCHITEW6432 (type "{sysnative}") else (type "{native}")'
+
+
+def build_probe(kb: KbDefinition, *, fetch: bool = False) -> str:
+    """The single command line that collects everything ``evaluate`` needs for ``kb``."""
+    parts = [
+        f"echo {MARK.format('host')}& hostname",
+        f"echo {MARK.format('os')}& wmic os get Caption,CSDVersion,ProductType,"
+        "ServicePackMajorVersion,Version,WindowsDirectory /format:list <NUL 2>&1",
+        f"echo {MARK.format('cpu')}& wmic cpu get Architecture /format:list <NUL 2>&1",
+        f"echo {MARK.format('env')}& echo SystemRoot=%SystemRoot%& "
+        "echo PROCESSOR_ARCHITECTURE=%PROCESSOR_ARCHITECTURE%& "
+        "echo PROCESSOR_ARCHITEW6432=%PROCESSOR_ARCHITEW6432%",
+    ]
+    files = probe_files(kb)
+    for f in files:
+        parts.append(f"echo {MARK.format('file:' + f.name)}& {_wql_path(f.kb_path)}")
+    for name in _services(kb):
+        parts.append(f"echo {MARK.format('service:' + _check_safe(name))}& sc query {name} 2>&1")
+    if kb.excluded_products:
+        parts.append(f'echo {MARK.format("exchange")}& reg query "{EXCHANGE_SETUP}" 2>&1')
+    parts.append(f"echo {MARK.format('qfe')}& wmic qfe get HotFixID /format:list <NUL 2>&1")
+    for hotfix in kb.hotfix_ids:
+        _check_safe(hotfix)
+        for next_sp in ("SP2", "SP3"):
+            parts.append(
+                f"echo {MARK.format('update:' + hotfix)}& "
+                f'reg query "{UPDATES_KEY}\\{next_sp}\\{hotfix}" 2>&1'
+            )
+    parts.append(
+        f"echo {MARK.format('pending')}& "
+        f'reg query "{SESSION_MANAGER}" /v PendingFileRenameOperations 2>&1'
+    )
+    if kb.restart.process:
+        process = _check_safe(kb.restart.process)
+        parts.append(
+            f"echo {MARK.format('process')}& wmic process where \"name='{process}'\" "
+            "get CreationDate,Name /format:list <NUL 2>&1"
+        )
+    parts.append(f"echo {MARK.format('end')}")
+    if fetch:
+        for f in files:
+            parts.append(f"echo {MARK.format('fetch:' + f.name)}& {_fetch(f.kb_path)}")
+    return " & ".join(parts)
+
+
+# --- parsing ------------------------------------------------------------------------
+
+
+def split_sections(output: bytes) -> list[tuple[str, bytes]]:
+    """(marker, raw bytes) for the text parts, in order, up to the first fetched file."""
+    sections: list[tuple[str, bytes]] = []
+    matches = list(_MARK_RE.finditer(output))
+    for i, m in enumerate(matches):
+        name = m.group(1).decode("ascii")
+        if name.startswith("fetch:"):
+            break
+        end = matches[i + 1].start() if i + 1 < len(matches) else len(output)
+        sections.append((name, output[m.end() : end]))
+    return sections
+
+
+def split_fetched(output: bytes, sizes: dict[str, int]) -> dict[str, bytes]:
+    """The fetched copies: each marker is followed by exactly the size wmic reported.
+
+    Binary data can hold anything, marker text included, so the copies are cut by size
+    and each next marker must stand exactly where the previous copy ends.
+    """
+    start = output.find(b"==KBSCAN:fetch:")
+    out: dict[str, bytes] = {}
+    while start != -1 and start < len(output):
+        m = _MARK_RE.match(output, start)
+        if m is None or not m.group(1).startswith(b"fetch:"):
+            raise ProbeError("a fetched copy is followed by unexpected output")
+        name = m.group(1).decode("ascii")[len("fetch:") :]
+        size = sizes.get(name, 0)  # no size: wmic found no file, and type printed nothing
+        data = output[m.end() : m.end() + size]
+        out[name] = data
+        start = m.end() + size
+        if start >= len(output):
+            break
+    return out
+
+
+def decode(raw: bytes) -> str:
+    """Console output: OEM code page 437 (pywinrm's shell default), UTF-16 if wmic wrote it."""
+    if raw.count(b"\x00") > len(raw) // 4 and len(raw) > 4:
+        return raw.decode("utf-16-le", "replace")
+    return raw.decode("cp437")
+
+
+def _lines(text: str) -> list[str]:
+    return [
+        line.strip("\r") for line in text.replace("\r\r\n", "\n").replace("\r\n", "\n").split("\n")
+    ]
+
+
+def parse_wmic_list(text: str) -> list[dict[str, str]]:
+    """``wmic ... /format:list``: records of Name=Value lines separated by blank lines."""
+    if re.search(r"^ERROR:|^Node - .*\n?ERROR|Invalid (query|class|GET Expression)", text, re.M):
+        raise ProbeError(f"wmic failed: {_first_line(text)}")
+    records: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in _lines(text):
+        if not line.strip():
+            if current:
+                records.append(current)
+                current = {}
+            continue
+        key, sep, value = line.partition("=")
+        if sep and re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", key.strip()):
+            current[key.strip()] = value.strip()
+    if current:
+        records.append(current)
+    return records
+
+
+def _first_line(text: str) -> str:
+    for line in _lines(text):
+        if line.strip():
+            return line.strip()[:200]
+    return "(no output)"
+
+
+def parse_sc_query(text: str) -> str:
+    """The service state (RUNNING, STOPPED, ...), or "" when the service does not exist."""
+    if re.search(r"FAILED 1060|does not exist as an installed service", text):
+        return ""
+    m = re.search(r"^\s*STATE\s*:\s*\d+\s+([A-Z_]+)", text, re.M)
+    if m is None:
+        raise ProbeError(f"sc query printed no STATE: {_first_line(text)}")
+    return m.group(1)
+
+
+def parse_reg_query(text: str) -> dict[str, tuple[str, str]] | None:
+    """Values of a ``reg query`` key as {name: (type, data)}; None when the key is absent.
+
+    Accepts reg.exe 3.0 (Windows Server 2003: name, type and data separated by tabs) and
+    later versions (four spaces).
+    """
+    if re.search(r"unable to find the specified registry key or value", text, re.I):
+        return None
+    if re.search(r"^ERROR:|^Error:", text, re.M):
+        raise ProbeError(f"reg query failed: {_first_line(text)}")
+    values: dict[str, tuple[str, str]] = {}
+    seen_key = False
+    for line in _lines(text):
+        if line.startswith("HKEY_"):
+            seen_key = True
+            continue
+        m = re.match(r"^\s+(.*?)(?:\t|\s{4})(REG_[A-Z_]+)(?:\t|\s{4})?(.*)$", line)
+        if m:
+            values[m.group(1).strip() or "(Default)"] = (m.group(2), m.group(3))
+    if not seen_key:
+        raise ProbeError(f"reg query printed no key: {_first_line(text)}")
+    return values
+
+
+def parse_multi_sz(data: str) -> list[str]:
+    """reg.exe prints REG_MULTI_SZ items joined by a literal ``\\0``."""
+    return [item for item in data.split("\\0")]
+
+
+def parse_wmi_datetime(text: str) -> datetime | None:
+    """CIM datetime ``yyyymmddHHMMSS.mmmmmm+UUU`` (UUU: minutes east of UTC)."""
+    m = re.fullmatch(r"(\d{14})\.(\d{6})([+-])(\d{3})", text.strip())
+    if m is None:
+        return None
+    try:
+        local = datetime.strptime(m.group(1), "%Y%m%d%H%M%S")
+    except ValueError:
+        return None
+    offset = int(m.group(4)) * (1 if m.group(3) == "+" else -1)
+    return local.replace(tzinfo=timezone(timedelta(minutes=offset))).astimezone(timezone.utc)
+
+
+def parse_probe_output(
+    output: bytes,
+    kb: KbDefinition,
+    target: Target,
+    collected_at: datetime,
+    collector: str = "winrm",
+) -> HostFacts:
+    """The facts in a probe's output; an UNKNOWN (unparseable output) when it is not one."""
+    try:
+        return _parse(output, kb, target, collected_at, collector)
+    except (ProbeError, VersionError) as exc:
+        message = str(exc)
+    return HostFacts(
+        host=target.host,
+        collected_at=collected_at,
+        collector=collector,
+        target=target,
+        failure=CollectionFailure(FailureCategory.UNPARSEABLE_OUTPUT, _printable(message)),
+    )
+
+
+def _printable(text: str) -> str:
+    return "".join(c if c.isprintable() else "\ufffd" for c in text)[:500]
+
+
+def _parse(
+    output: bytes, kb: KbDefinition, target: Target, collected_at: datetime, collector: str
+) -> HostFacts:
+    if len(output) > MAX_OUTPUT_BYTES:
+        raise ProbeError(f"output of {len(output)} bytes is larger than {MAX_OUTPUT_BYTES}")
+    sections: dict[str, list[bytes]] = {}
+    order: list[str] = []
+    for name, raw in split_sections(output):
+        sections.setdefault(name, []).append(raw)
+        order.append(name)
+    if "end" not in sections or "host" not in sections:
+        raise ProbeError(
+            "the probe's output is incomplete or not the probe's"
+            + (
+                f" (parts seen: {', '.join(order[:8])})"
+                if order
+                else f": {_first_line(decode(output[:300]))!r}"
+            )
+        )
+
+    def text(name: str) -> str:
+        if name not in sections:
+            raise ProbeError(f"the probe's output has no {name!r} part")
+        return decode(b"".join(sections[name]))
+
+    computer = _first_line(text("host"))
+    os_records = parse_wmic_list(text("os"))
+    if not os_records:
+        raise ProbeError("wmic os printed no record")
+    os_rec = os_records[0]
+    env = {k: v for rec in parse_wmic_list(text("env")) for k, v in rec.items()}
+    system_root = env.get("SystemRoot") or os_rec.get("WindowsDirectory") or None
+    cpu = parse_wmic_list(text("cpu"))
+    arch = _ARCH_CODES.get(cpu[0].get("Architecture", "")) if cpu else None
+    if arch is None:
+        # WMI is the native answer; fall back to the environment, never to the process's
+        # own bitness (PROCESSOR_ARCHITECTURE says x86 in a 32-bit process on x64).
+        native = env.get("PROCESSOR_ARCHITEW6432", "")
+        if not native or native.startswith("%"):
+            native = env.get("PROCESSOR_ARCHITECTURE", "")
+        arch = {"X86": Arch.X86, "AMD64": Arch.X64, "IA64": Arch.IA64}.get(native.upper())
+
+    services = tuple((name, parse_sc_query(text("service:" + name))) for name in _services(kb))
+    products: tuple[tuple[str, str], ...] = ()
+    if kb.excluded_products:
+        products = _exchange(parse_reg_query(text("exchange")))
+    hotfixes = {rec["HotFixID"].upper() for rec in parse_wmic_list(_no_instances(text("qfe")))
+                if rec.get("HotFixID")}  # fmt: skip
+    for hotfix in kb.hotfix_ids:
+        for raw in sections.get("update:" + hotfix, []):
+            if parse_reg_query(decode(raw)) is not None:
+                hotfixes.add(hotfix.upper())
+    pending = _pending(parse_reg_query(text("pending")))
+    starts: tuple[tuple[str, datetime], ...] = ()
+    if kb.restart.process:
+        recs = parse_wmic_list(_no_instances(text("process")))
+        starts = tuple(
+            (rec.get("Name", kb.restart.process).lower(), when)
+            for rec in recs
+            if (when := parse_wmi_datetime(rec.get("CreationDate", ""))) is not None
+        )
+    listed = probe_files(kb)
+    sizes = {}
+    for f in listed:
+        recs = parse_wmic_list(_no_instances(decode(b"".join(sections.get("file:" + f.name, [])))))
+        if recs and (size := _int(recs[0].get("FileSize"))) is not None:
+            sizes[f.name] = size
+    fetched = {k: v for k, v in split_fetched(output, sizes).items() if k in sizes}
+    files = tuple(_file(f, sections, fetched.get(f.name), system_root) for f in listed)
+    return HostFacts(
+        host=target.host,
+        collected_at=collected_at,
+        collector=collector,
+        target=target,
+        computer_name=computer or None,
+        system_root=system_root,
+        os=OsFacts(
+            caption=os_rec.get("Caption") or None,
+            version=os_rec.get("Version") or None,
+            csd_version=os_rec.get("CSDVersion") or None,
+            service_pack=_int(os_rec.get("ServicePackMajorVersion")),
+            product_type=_int(os_rec.get("ProductType")),
+        ),
+        architecture=arch,
+        services=services,
+        products=products,
+        hotfixes=tuple(sorted(hotfixes)),
+        pending_renames=pending,
+        process_starts=starts,
+        files=files,
+    )
+
+
+def _no_instances(text: str) -> str:
+    return "" if "No Instance(s) Available" in text else text
+
+
+def _int(value: str | None) -> int | None:
+    return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _exchange(values: dict[str, tuple[str, str]] | None) -> tuple[tuple[str, str], ...]:
+    """Exchange 2000 is 6.0 and Exchange 2003 6.5 (MsiProductMajor / MsiProductMinor)."""
+    if values is None:
+        return ()
+    major = _reg_int(values.get("MsiProductMajor"))
+    minor = _reg_int(values.get("MsiProductMinor"))
+    version = {(6, 0): "2000", (6, 5): "2003"}.get((major or -1, minor or 0))
+    if version is None and major == 8:
+        version = "2007"
+    return (("Exchange Server", version or "unknown"),)
+
+
+def _reg_int(value: tuple[str, str] | None) -> int | None:
+    if value is None:
+        return None
+    data = value[1].strip()
+    try:
+        return int(data, 16) if data.lower().startswith("0x") else int(data)
+    except ValueError:
+        return None
+
+
+def _pending(values: dict[str, tuple[str, str]] | None) -> tuple[PendingRename, ...]:
+    if values is None or "PendingFileRenameOperations" not in values:
+        return ()
+    items = parse_multi_sz(values["PendingFileRenameOperations"][1])
+    while items and items[-1] == "":
+        items.pop()
+    if len(items) % 2:
+        items.append("")
+    return tuple(PendingRename(items[i], items[i + 1]) for i in range(0, len(items), 2))
+
+
+def _file(
+    f: ProbeFile, sections: dict[str, list[bytes]], fetched: bytes | None, system_root: str | None
+) -> FileFacts:
+    path = f.kb_path
+    if system_root and path.lower().startswith("%systemroot%"):
+        path = system_root.rstrip("\\") + path[len("%SystemRoot%") :]
+    raw = decode(b"".join(sections.get("file:" + f.name, [])))
+    if "No Instance(s) Available" in raw:
+        return FileFacts(path=path, present=False)
+    records = parse_wmic_list(raw)
+    if not records:
+        raise ProbeError(f"wmic datafile printed nothing for {path}")
+    rec = records[0]
+    version = parse_version_text(rec["Version"]) if rec.get("Version") else None
+    size = _int(rec.get("FileSize"))
+    binary: BinaryInfo | None = None
+    binary_error = None
+    if fetched is not None:
+        if size is not None and len(fetched) != size:
+            binary_error = f"the fetched copy has {len(fetched)} of {size} bytes"
+        else:
+            try:
+                binary = read_pe_bytes(fetched, path)
+            except PeError as exc:
+                binary_error = exc.message
+    return FileFacts(
+        path=path,
+        present=True,
+        version_text=version,
+        size=size,
+        modified=parse_wmi_datetime(rec.get("LastModified", "")),
+        binary=binary,
+        binary_source=f"copy fetched from {path}" if fetched is not None else None,
+        binary_error=binary_error,
+    )

@@ -1,0 +1,203 @@
+"""The probe's parser on Windows output as Windows prints it (written out by hand here,
+not produced by kbscan's simulator), and the probe's command line."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from kbscan.collect.probe import (
+    build_probe,
+    parse_probe_output,
+    parse_reg_query,
+    parse_sc_query,
+    parse_wmi_datetime,
+    parse_wmic_list,
+)
+from kbscan.model import Arch, FailureCategory, KbDefinition, Target
+
+WMIC_OS = (
+    b"\r\r\n\r\r\nCaption=Microsoft(R) Windows(R) Server 2003, Enterprise Edition\r\r\n"
+    b"CSDVersion=Service Pack 2\r\r\nProductType=3\r\r\nServicePackMajorVersion=2\r\r\n"
+    b"Version=5.2.3790\r\r\nWindowsDirectory=C:\\WINDOWS\r\r\n\r\r\n\r\r\n"
+)
+SC_RUNNING = (
+    b"\r\nSERVICE_NAME: SMTPSVC\r\n        TYPE               : 20  WIN32_SHARE_PROCESS \r\n"
+    b"        STATE              : 4  RUNNING \r\n"
+    b"                                (STOPPABLE, PAUSABLE, ACCEPTS_SHUTDOWN)\r\n"
+    b"        WIN32_EXIT_CODE    : 0  (0x0)\r\n        SERVICE_EXIT_CODE  : 0  (0x0)\r\n"
+    b"        CHECKPOINT         : 0x0\r\n        WAIT_HINT          : 0x0\r\n\r\n"
+)
+SC_MISSING = (
+    b"[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\n"
+    b"The specified service does not exist as an installed service.\r\n\r\n"
+)
+REG_MISSING = b"\r\nError:  The system was unable to find the specified registry key or value\r\n"
+
+
+NO_INSTANCES = b"No Instance(s) Available.\r\r\n"
+
+
+def _output(
+    *,
+    os_block: bytes = WMIC_OS,
+    cpu: bytes = b"Architecture=9",
+    smtp: bytes = SC_RUNNING,
+    file_block: bytes | None = None,
+    pending: bytes = REG_MISSING,
+    exchange: bytes = REG_MISSING,
+    qfe: bytes = NO_INSTANCES,
+) -> bytes:
+    if file_block is None:
+        file_block = (
+            b"\r\r\n\r\r\nFileSize=773632\r\r\nLastModified=20070606020100.000000-420\r\r\n"
+            b"Version=6.0.3790.4094\r\r\n\r\r\n\r\r\n"
+        )
+    return b"".join(
+        [
+            b"==KBSCAN:host== \r\nSMTP-GW01\r\n",
+            b"==KBSCAN:os== \r\nPlease wait while WMIC is being installed.\r\n" + os_block,
+            b"==KBSCAN:cpu== \r\n\r\r\n\r\r\n" + cpu + b"\r\r\n\r\r\n\r\r\n",
+            b"==KBSCAN:env== \r\nSystemRoot=C:\\WINDOWS\r\nPROCESSOR_ARCHITECTURE=x86\r\n"
+            b"PROCESSOR_ARCHITEW6432=AMD64 \r\n",
+            b"==KBSCAN:file:f0== \r\n" + file_block,
+            b"==KBSCAN:service:SMTPSVC== \r\n" + smtp,
+            b"==KBSCAN:service:IISADMIN== \r\n" + SC_RUNNING.replace(b"SMTPSVC", b"IISADMIN"),
+            b"==KBSCAN:exchange== \r\n" + exchange,
+            b"==KBSCAN:qfe== \r\n" + qfe,
+            b"==KBSCAN:update:KB934709== \r\n" + REG_MISSING,
+            b"==KBSCAN:update:KB934709== \r\n" + REG_MISSING,
+            b"==KBSCAN:pending== \r\n" + pending,
+            b"==KBSCAN:process== \r\n\r\r\n\r\r\nCreationDate=20261120061500.500000-420\r\r\n"
+            b"Name=inetinfo.exe\r\r\n\r\r\n\r\r\n",
+            b"==KBSCAN:end== \r\n",
+        ]
+    )
+
+
+WHEN = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+
+
+def test_a_32_bit_shell_on_x64_is_still_x64(kb: KbDefinition) -> None:
+    facts = parse_probe_output(_output(), kb, Target("gw01"), WHEN)
+    assert facts.failure is None
+    assert facts.architecture is Arch.X64
+    assert facts.computer_name == "SMTP-GW01" and facts.system_root == "C:\\WINDOWS"
+    assert facts.os is not None and facts.os.service_pack == 2 and facts.os.product_type == 3
+    assert facts.services == (("SMTPSVC", "RUNNING"), ("IISADMIN", "RUNNING"))
+    assert facts.products == () and facts.hotfixes == () and facts.pending_renames == ()
+    (f,) = facts.files
+    assert f.path == "C:\\WINDOWS\\system32\\inetsrv\\aqueue.dll" and f.present is True
+    assert str(f.version_text) == "6.0.3790.4094" and f.size == 773632
+    # -420: seven hours west of UTC
+    assert f.modified == datetime(2007, 6, 6, 9, 1, tzinfo=timezone.utc)
+    assert facts.process_starts == (
+        ("inetinfo.exe", datetime(2026, 11, 20, 13, 15, 0, tzinfo=timezone.utc)),
+    )
+
+
+def test_cpu_missing_falls_back_to_the_native_environment(kb: KbDefinition) -> None:
+    facts = parse_probe_output(_output(cpu=b""), kb, Target("gw01"), WHEN)
+    assert facts.architecture is Arch.X64  # PROCESSOR_ARCHITEW6432, never the x86 process
+
+
+def test_localized_caption_and_empty_values(kb: KbDefinition) -> None:
+    german = (
+        "\r\r\n\r\r\nCaption=Microsoft(R) Windows(R) Server 2003, Standard Edition f\u00fcr "
+        "Itanium-basierte Systeme\r\r\nCSDVersion=\r\r\nProductType=2\r\r\n"
+        "ServicePackMajorVersion=0\r\r\nVersion=5.2.3790\r\r\nWindowsDirectory=C:\\WINNT\r\r\n"
+    ).encode("cp437")
+    facts = parse_probe_output(
+        _output(os_block=german, cpu=b"Architecture=6"), kb, Target("h"), WHEN
+    )
+    assert facts.os is not None
+    assert facts.os.caption is not None and "f\u00fcr Itanium" in facts.os.caption
+    assert facts.os.csd_version is None and facts.os.service_pack == 0
+    assert facts.architecture is Arch.IA64
+
+
+def test_service_absent_file_absent_and_exchange(kb: KbDefinition) -> None:
+    exchange = (
+        b"\r\n! REG.EXE VERSION 3.0\r\n\r\n"
+        b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Exchange\\Setup\r\n"
+        b"    Services\tREG_SZ\tC:\\Program Files\\Exchsrvr\r\n"
+        b"    MsiProductMajor\tREG_DWORD\t0x6\r\n    MsiProductMinor\tREG_DWORD\t0x5\r\n\r\n"
+    )
+    facts = parse_probe_output(
+        _output(smtp=SC_MISSING, file_block=b"No Instance(s) Available.\r\r\n", exchange=exchange),
+        kb, Target("h"), WHEN,
+    )  # fmt: skip
+    assert dict(facts.services or ())["SMTPSVC"] == ""
+    assert facts.files[0].present is False
+    assert facts.products == (("Exchange Server", "2003"),)
+
+
+def test_pending_renames_and_hotfix_records(kb: KbDefinition) -> None:
+    pending = (
+        b"\r\n! REG.EXE VERSION 3.0\r\n\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\"
+        b"Session Manager\r\n    PendingFileRenameOperations\tREG_MULTI_SZ\t"
+        b"\\??\\C:\\WINDOWS\\system32\\inetsrv\\SET4.tmp\\0!\\??\\C:\\WINDOWS\\system32\\inetsrv\\"
+        b"aqueue.dll\\0\\??\\C:\\old.log\\0\\0\\0\r\n\r\n"
+    )
+    qfe = b"\r\r\n\r\r\nHotFixID=KB934709\r\r\n\r\r\n\r\r\nHotFixID=Q147222\r\r\n\r\r\n\r\r\n"
+    facts = parse_probe_output(_output(pending=pending, qfe=qfe), kb, Target("h"), WHEN)
+    assert facts.hotfixes == ("KB934709", "Q147222")
+    assert [(r.source, r.destination) for r in facts.pending_renames or ()] == [
+        ("\\??\\C:\\WINDOWS\\system32\\inetsrv\\SET4.tmp",
+         "!\\??\\C:\\WINDOWS\\system32\\inetsrv\\aqueue.dll"),
+        ("\\??\\C:\\old.log", ""),
+    ]  # fmt: skip
+
+
+def test_newer_reg_exe_format_is_read_too() -> None:
+    text = (
+        "\r\nHKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Exchange\\Setup\r\n"
+        "    MsiProductMajor    REG_DWORD    0x8\r\n\r\n"
+    )
+    assert parse_reg_query(text) == {"MsiProductMajor": ("REG_DWORD", "0x8")}
+
+
+@pytest.mark.parametrize(
+    ("output", "message"),
+    [
+        (b"", "incomplete or not the probe's"),
+        (b"\x1b[31m=cmd|' /C calc'!A0\x00\xff" * 50, "incomplete or not the probe's"),
+        (_output()[:400], "incomplete or not the probe's"),
+        (_output(os_block=b"Node - H\r\r\nERROR:\r\r\nDescription = Invalid query\r\r\n"),
+         "wmic failed"),
+        (_output(smtp=b"[SC] OpenSCManager FAILED 5:\r\n\r\nAccess is denied.\r\n"),
+         "sc query printed no STATE"),
+        (_output(file_block=b"\r\r\n\r\r\nFileSize=1\r\r\nVersion=6.0.3790\r\r\n"),
+         "is not a Windows file version"),
+    ],
+)  # fmt: skip
+def test_output_that_is_not_the_probes_is_unparseable(
+    kb: KbDefinition, output: bytes, message: str
+) -> None:
+    facts = parse_probe_output(output, kb, Target("h"), WHEN)
+    assert facts.failure is not None
+    assert facts.failure.category is FailureCategory.UNPARSEABLE_OUTPUT
+    assert message in facts.failure.message
+    assert "\x1b" not in facts.failure.message and "\x00" not in facts.failure.message
+
+
+def test_small_parsers() -> None:
+    assert parse_sc_query(SC_MISSING.decode()) == ""
+    assert parse_wmic_list("\r\r\n\r\r\nA=1\r\r\nB=\r\r\n\r\r\n\r\r\nA=2\r\r\n") == [
+        {"A": "1", "B": ""},
+        {"A": "2"},
+    ]
+    assert parse_wmi_datetime("20070606163200.000000+060") == datetime(
+        2007, 6, 6, 15, 32, tzinfo=timezone.utc
+    )
+    assert parse_wmi_datetime("garbage") is None
+
+
+def test_probe_only_reads(kb: KbDefinition) -> None:
+    line = build_probe(kb, fetch=True).lower()
+    for verb in ("reg add", "reg delete", "sc stop", "sc start", "sc config", "net stop",
+                 "net start", "del ", "copy ", "move ", "msiexec", " > ", ">>"):  # fmt: skip
+        assert verb not in line
+    assert "powershell" not in line
+    assert line.count("==kbscan:") >= 12
