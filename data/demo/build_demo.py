@@ -1,8 +1,13 @@
-"""Write the demo fleet: ``collected/<host>/facts.json`` and, where the demo pretends the
-scan fetched it, a copy of aqueue.dll taken from the test fixtures.
+"""Write the demo fleet twice from one list of fictional hosts:
 
-``python data/demo/build_demo.py`` rewrites data/demo/collected. Every host is fictional;
-the fleet is chosen to cover each status of DESIGN.md and all six rows of KB934709.
+- ``fleet/<host>.json``: simulator profiles (what the Windows host holds: WMI classes,
+  files, services, registry, and how it misbehaves), with the DLLs in ``fleet/files``.
+  ``kbscan demo`` serves them on loopback and scans them over real WinRM.
+- ``collected/<host>/facts.json`` (+ aqueue.dll): the same hosts as stored evidence, for
+  ``kbscan evaluate`` on a folder.
+
+``python data/demo/build_demo.py`` rewrites both. The fleet covers each status of
+DESIGN.md and all six rows of KB934709.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE.parent.parent / "tests" / "fixtures" / "pe"
 OUT = HERE / "collected"
+FLEET_DIR = HERE / "fleet"
 COLLECTED_AT = "2026-11-24T08:00:00+00:00"
 AQUEUE = "C:\\WINDOWS\\system32\\inetsrv\\aqueue.dll"
 
@@ -122,13 +128,89 @@ def host(
         "modified": modified or FILE_DATES[rev],
     }
     fixture_arch = binary_arch or arch
-    if fetched:
-        fixture = next(FIXTURES.glob(f"aqueue-{fixture_arch}-{file_version}-*.dll"))
+    fixture = next(FIXTURES.glob(f"aqueue-{fixture_arch}-{file_version}-*.dll"), None)
+    entry["_fixture"] = fixture
+    if fetched and fixture is not None:
         entry["size"] = fixture.stat().st_size
         entry["collected"] = "aqueue.dll"
         entry["_copy_from"] = fixture
+    entry["_fetched"] = fetched
     facts["files"] = [entry]
     return facts
+
+
+ARCH_CODES = {"x86": 0, "x64": 9, "ia64": 6}
+ENV_ARCH = {"x86": "x86", "x64": "AMD64", "ia64": "IA64"}
+BEHAVIOURS = {"unreachable": "down", "refused credentials": "refuse", "timeout": "timeout",
+              "WinRM fault": "fault"}  # fmt: skip
+EXCHANGE_VERSIONS = {"2000": ("0x6", "0x0"), "2003": ("0x6", "0x5")}
+
+
+def cim(iso: str) -> str:
+    """ISO 8601 (UTC) as a CIM datetime, as WMI prints it."""
+    day, time_ = iso[:10].replace("-", ""), iso[11:19].replace(":", "")
+    return f"{day}{time_}.000000+000"
+
+
+def profile(facts: dict) -> dict:
+    """What the host of these facts holds, as the simulator serves it."""
+    target = facts["target"]
+    out: dict = {
+        "schema": "kbscan.simhost/1",
+        "host": facts["host"],
+        "computer_name": facts["host"].upper(),
+        "extra": {"site": target["site"], "owner": target["owner"]},
+    }
+    if "failure" in facts:
+        out["behaviour"] = BEHAVIOURS[facts["failure"]["category"]]
+        facts = host(facts["host"], target["site"], target["owner"])  # a normal host behind it
+    os_ = facts["os"]
+    arch = facts["architecture"]
+    out["env"] = {"SystemRoot": facts["system_root"], "PROCESSOR_ARCHITECTURE": ENV_ARCH[arch]}
+    qfe = [{"HotFixID": h} for h in facts["hotfixes"]]
+    out["wmi"] = {
+        "Win32_OperatingSystem": [{
+            "Caption": os_["caption"], "CSDVersion": os_["csd_version"] or "",
+            "ProductType": os_["product_type"], "ServicePackMajorVersion": os_["service_pack"],
+            "Version": os_["version"], "WindowsDirectory": facts["system_root"],
+        }],
+        "Win32_Processor": [{"Architecture": ARCH_CODES[arch]}],
+        "Win32_QuickFixEngineering": qfe,
+        "Win32_Process": [{"Name": "inetinfo.exe", "CreationDate": cim(INETINFO_START)}],
+    }  # fmt: skip
+    out["services"] = facts["services"]
+    registry: dict = {}
+    next_sp = "SP3" if os_["service_pack"] >= 2 else "SP2"
+    for hotfix in facts["hotfixes"]:
+        key = f"HKLM\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\\{next_sp}\\{hotfix}"
+        registry[key] = {"Description": ["REG_SZ", f"Hotfix for Windows Server 2003 ({hotfix})"]}
+    for product in facts["products"]:
+        major, minor = EXCHANGE_VERSIONS[product["version"]]
+        registry["HKLM\\SOFTWARE\\Microsoft\\Exchange\\Setup"] = {
+            "Services": ["REG_SZ", "C:\\Program Files\\Exchsrvr"],
+            "MsiProductMajor": ["REG_DWORD", major],
+            "MsiProductMinor": ["REG_DWORD", minor],
+        }
+    if facts["pending_renames"]:
+        items = []
+        for rename in facts["pending_renames"]:
+            items += [rename["source"], rename["destination"]]
+        registry["HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"] = {
+            "PendingFileRenameOperations": ["REG_MULTI_SZ", "\\0".join(items) + "\\0\\0"]
+        }
+    out["registry"] = registry
+    out["files"] = {}
+    for entry in facts["files"]:
+        if not entry.get("present"):
+            continue
+        fixture = entry["_fixture"]
+        out["files"][entry["path"]] = {
+            "content": fixture.name,
+            "last_modified": cim(entry["modified"]),
+        }
+        if not entry["_fetched"]:
+            out["extra"]["deny_read"] = True  # the copy cannot be fetched: WMI evidence only
+    return out
 
 
 FLEET = [
@@ -190,10 +272,20 @@ FLEET = [
 def main() -> None:
     if OUT.exists():
         shutil.rmtree(OUT)
+    if FLEET_DIR.exists():
+        shutil.rmtree(FLEET_DIR)
+    (FLEET_DIR / "files").mkdir(parents=True)
+    for facts in FLEET:
+        sim = profile(facts)
+        for spec in sim["files"].values():
+            shutil.copyfile(FIXTURES / spec["content"], FLEET_DIR / "files" / spec["content"])
+        (FLEET_DIR / f"{facts['host']}.json").write_text(json.dumps(sim, indent=2) + "\n")
     for facts in FLEET:
         folder = OUT / facts["host"]
         folder.mkdir(parents=True)
         for entry in facts.get("files", []):
+            entry.pop("_fixture", None)
+            entry.pop("_fetched", None)
             source = entry.pop("_copy_from", None)
             if source is not None:
                 shutil.copyfile(source, folder / entry["collected"])

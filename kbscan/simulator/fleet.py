@@ -1,0 +1,95 @@
+"""A simulated fleet: one loopback listener per host profile, and the inventory for it."""
+
+from __future__ import annotations
+
+import csv
+import socket
+import threading
+from pathlib import Path
+from types import TracebackType
+
+from kbscan.simulator.profile import SimHost, load_profile
+from kbscan.simulator.wsman import SimulatedHost
+
+
+class SimulatedFleet:
+    """Start with ``with SimulatedFleet(profiles, user, password) as fleet:``.
+
+    A profile whose behaviour is ``down`` gets a port nobody listens on, so connecting
+    to it is refused as with a host that is off.
+    """
+
+    def __init__(
+        self,
+        hosts: list[SimHost],
+        username: str,
+        password: str,
+        *,
+        operation_timeout: float = 2.0,
+    ) -> None:
+        self.hosts = hosts
+        self.username = username
+        self._password = password
+        self.operation_timeout = operation_timeout
+        self.running: dict[str, SimulatedHost] = {}
+        self.endpoints: dict[str, tuple[str, int]] = {}
+
+    @classmethod
+    def from_folder(cls, folder: Path, username: str, password: str, **kw: float) -> SimulatedFleet:
+        files = folder / "files"
+        hosts = [load_profile(p, files) for p in sorted(folder.glob("*.json"))]
+        return cls(hosts, username, password, **kw)
+
+    def __enter__(self) -> SimulatedFleet:
+        for host in self.hosts:
+            if host.behaviour == "down":
+                self.endpoints[host.host] = ("127.0.0.1", _closed_port())
+                continue
+            sim = SimulatedHost(
+                host, self.username, self._password, operation_timeout=self.operation_timeout
+            )
+            self.running[host.host] = sim
+            self.endpoints[host.host] = (str(sim.address), int(sim.port))
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        stoppers = [threading.Thread(target=sim.stop) for sim in self.running.values()]
+        for stopper in stoppers:
+            stopper.start()
+        for stopper in stoppers:
+            stopper.join()
+        self.running.clear()
+
+    def write_inventory(self, path: Path, transport: str = "basic") -> Path:
+        """A CSV inventory naming each host with the loopback address and port it has."""
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["host", "address", "port", "transport", "site", "owner"])
+            for host in self.hosts:
+                address, port = self.endpoints[host.host]
+                writer.writerow(
+                    [
+                        host.host,
+                        address,
+                        port,
+                        transport,
+                        host.extra.get("site", ""),
+                        host.extra.get("owner", ""),
+                    ]
+                )
+        return path
+
+    def requests(self) -> int:
+        return sum(sim.state.requests for sim in self.running.values())
+
+
+def _closed_port() -> int:
+    """A loopback port that was free a moment ago and that nobody listens on."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

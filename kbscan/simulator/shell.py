@@ -1,0 +1,399 @@
+"""cmd.exe as Windows Server 2003 runs a command line: the subset a read-only probe of a
+server uses, printing exactly what Windows prints (CR LF, wmic's CR CR LF, reg.exe 3.0).
+
+Supported: ``&`` chains, ``%VAR%`` expansion (an undefined variable stays as typed, as at
+a cmd prompt), ``@``, parentheses, ``for /f "tokens=... delims=..." %x in ("text") do``,
+``if [not] defined VAR (...) else (...)``, ``<NUL``, ``2>&1``, ``2>NUL``, and the commands
+echo, hostname, wmic (os, cpu, datafile, qfe, process; ``where`` and ``get``), reg query,
+sc query and type. Anything else answers as cmd does for an unknown command.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from kbscan.simulator.profile import SimHost
+
+CRLF = b"\r\n"
+WMIC_EOL = b"\r\r\n"
+_WMI_ALIASES = {
+    "os": "Win32_OperatingSystem",
+    "cpu": "Win32_Processor",
+    "datafile": "CIM_DataFile",
+    "qfe": "Win32_QuickFixEngineering",
+    "process": "Win32_Process",
+}
+_SC_STATES = {
+    "STOPPED": 1,
+    "START_PENDING": 2,
+    "STOP_PENDING": 3,
+    "RUNNING": 4,
+    "CONTINUE_PENDING": 5,
+    "PAUSE_PENDING": 6,
+    "PAUSED": 7,
+}
+
+
+@dataclass
+class Result:
+    stdout: bytearray = field(default_factory=bytearray)
+    stderr: bytearray = field(default_factory=bytearray)
+    code: int = 0
+
+
+class Shell:
+    def __init__(self, host: SimHost) -> None:
+        self.host = host
+        env = {
+            "SystemRoot": "C:\\WINDOWS",
+            "windir": "C:\\WINDOWS",
+            "SystemDrive": "C:",
+            "COMPUTERNAME": host.computer_name,
+            "PROCESSOR_ARCHITECTURE": "x86",
+        }
+        env.update(host.env)
+        if host.shell_32bit:
+            env["PROCESSOR_ARCHITEW6432"] = env.get("PROCESSOR_ARCHITECTURE", "AMD64")
+            env["PROCESSOR_ARCHITECTURE"] = "x86"
+        self.env = {k.upper(): (k, v) for k, v in env.items()}
+
+    # --- parsing -------------------------------------------------------------------
+
+    def run(self, line: str) -> Result:
+        result = Result()
+        self.chain(self.expand(line), result)
+        return result
+
+    def expand(self, line: str) -> str:
+        def sub(m: re.Match[str]) -> str:
+            found = self.env.get(m.group(1).upper())
+            return found[1] if found else m.group(0)
+
+        return re.sub(r"%([A-Za-z0-9_()]+)%", sub, line)
+
+    @staticmethod
+    def split_chain(text: str) -> list[str]:
+        parts: list[str] = []
+        current: list[str] = []
+        depth, quoted = 0, False
+        i = 0
+        while i < len(text):
+            ch = text[i]
+            if ch == '"':
+                quoted = not quoted
+            elif not quoted and ch == "(":
+                depth += 1
+            elif not quoted and ch == ")":
+                depth -= 1
+            elif ch == "&" and not quoted and depth == 0 and not text[:i].endswith(">"):
+                parts.append("".join(current))
+                current = []
+                i += 1
+                continue
+            current.append(ch)
+            i += 1
+        parts.append("".join(current))
+        return parts
+
+    def chain(self, text: str, result: Result) -> None:
+        parts = self.split_chain(text)
+        for index, part in enumerate(parts):
+            if part.lstrip("@ ").lower().startswith("for "):
+                # cmd makes the rest of the line, '&' chains included, the loop's body.
+                self.execute("&".join(parts[index:]).lstrip(), result)
+                return
+            self.execute(part.lstrip(), result)
+
+    def execute(self, command: str, result: Result) -> None:
+        command = command.lstrip("@ ")
+        if not command.strip():
+            return
+        lowered = command.lower()
+        if command.startswith("(") and command.rstrip().endswith(")"):
+            return self.chain(command.rstrip()[1:-1], result)
+        if lowered.startswith("for /f"):
+            return self.for_f(command, result)
+        if lowered.startswith("if "):
+            return self.if_defined(command, result)
+        command, merge, drop = self.redirects(command)
+        out = Result()
+        name, _, rest = (
+            command.strip().partition(" ")
+            if not lowered.startswith("echo")
+            else ("echo", "", command[4:])
+        )
+        handler = {
+            "echo": self.echo,
+            "hostname": self.hostname,
+            "wmic": self.wmic,
+            "reg": self.reg,
+            "sc": self.sc,
+            "type": self.type,
+        }.get(name.lower())
+        if handler is None:
+            out.stderr += (
+                f"'{name}' is not recognized as an internal or external command,\r\n"
+                "operable program or batch file.\r\n"
+            ).encode("cp437", "replace")
+            out.code = 9009
+        else:
+            handler(rest, out)
+        result.stdout += out.stdout
+        if merge:
+            result.stdout += out.stderr
+        elif not drop:
+            result.stderr += out.stderr
+        result.code = out.code
+
+    @staticmethod
+    def redirects(command: str) -> tuple[str, bool, bool]:
+        merge = bool(re.search(r"\s2>&1\b", command))
+        drop = bool(re.search(r"\s2>\s*nul\b", command, re.I))
+        command = re.sub(r"\s2>&1\b|\s2>\s*nul\b|\s?<\s*nul\b", "", command, flags=re.I)
+        return command, merge, drop
+
+    def for_f(self, command: str, result: Result) -> None:
+        m = re.match(
+            r'for /f "(?P<opts>[^"]*)" %(?P<var>[a-zA-Z]) in \("(?P<text>[^"]*)"\) '
+            r"do (?P<body>.*)$",
+            command,
+            re.I | re.S,
+        )
+        if m is None:
+            result.stderr += b"The syntax of the command is incorrect.\r\n"
+            result.code = 1
+            return
+        opts = m.group("opts")
+        delims_m = re.search(r"delims=(.*)$", opts)
+        delims = delims_m.group(1) if delims_m else " \t"
+        tokens_m = re.search(r"tokens=([0-9,*]+)", opts)
+        spec = (tokens_m.group(1) if tokens_m else "1").split(",")
+        pieces = [
+            p
+            for p in re.split(
+                "|".join(map(re.escape, delims)) if delims else r"\s+", m.group("text")
+            )
+            if p
+        ]
+        values: list[str] = []
+        for s in spec:
+            if s == "*":
+                taken = len(values)
+                rest_text = m.group("text")
+                for _ in range(taken):  # the remainder after the tokens already taken
+                    rest_text = re.split("|".join(map(re.escape, delims)), rest_text, maxsplit=1)[
+                        -1
+                    ]
+                values.append(rest_text)
+            else:
+                index = int(s) - 1
+                values.append(pieces[index] if index < len(pieces) else "")
+        body = m.group("body")
+        first = ord(m.group("var"))
+        for offset, value in enumerate(values):
+            body = body.replace(f"%{chr(first + offset)}", value)
+        self.chain(body, result)
+
+    def if_defined(self, command: str, result: Result) -> None:
+        m = re.match(
+            r"if (?P<neg>not )?defined (?P<var>\S+) \((?P<then>.*?)\)"
+            r"(?: else \((?P<else>.*)\))?\s*$",
+            command,
+            re.I | re.S,
+        )
+        if m is None:
+            result.stderr += b"The syntax of the command is incorrect.\r\n"
+            result.code = 1
+            return
+        defined = m.group("var").upper() in self.env
+        if bool(m.group("neg")) != defined:
+            self.chain(m.group("then"), result)
+        elif m.group("else") is not None:
+            self.chain(m.group("else"), result)
+
+    # --- commands ------------------------------------------------------------------
+
+    def echo(self, rest: str, out: Result) -> None:
+        text = rest[1:] if rest[:1] in (" ", ".") else rest
+        if not rest.strip():
+            text = "ECHO is on."
+        out.stdout += text.encode("cp437", "replace") + CRLF
+
+    def hostname(self, rest: str, out: Result) -> None:
+        out.stdout += self.host.computer_name.encode("cp437", "replace") + CRLF
+
+    def type(self, rest: str, out: Result) -> None:
+        path = rest.strip().strip('"')
+        if self.host.extra.get("deny_read"):
+            out.stderr += b"Access is denied.\r\n"
+            out.code = 1
+            return
+        data = self.read_file(path)
+        if data is None:
+            out.stderr += b"The system cannot find the file specified.\r\n"
+            out.code = 1
+            return
+        out.stdout += data
+
+    def read_file(self, path: str) -> bytes | None:
+        """A file as this process sees it: a 32-bit shell on x64 is redirected."""
+        lowered = path.lower()
+        root = self.env["SYSTEMROOT"][1].lower()
+        if self.host.shell_32bit:
+            if lowered.startswith(root + "\\sysnative\\"):
+                if not self.host.sysnative:
+                    return None
+                lowered = root + "\\system32\\" + lowered[len(root + "\\sysnative\\") :]
+            elif lowered.startswith(root + "\\system32\\"):
+                lowered = root + "\\syswow64\\" + lowered[len(root + "\\system32\\") :]
+        elif lowered.startswith(root + "\\sysnative\\"):
+            return None  # a 64-bit process has no Sysnative alias
+        found = self.host.files.get(lowered)
+        return found.content if found else None
+
+    def sc(self, rest: str, out: Result) -> None:
+        args = rest.split()
+        if len(args) != 2 or args[0].lower() != "query":
+            out.stdout += (
+                b"DESCRIPTION:\r\n        SC is a command line program used for "
+                b"communicating with the\r\n"
+            )
+            out.code = 1
+            return
+        name = args[1]
+        state = self.host.services.get(name.upper())
+        if state is None:
+            out.stdout += (
+                b"[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\n"
+                b"The specified service does not exist as an installed service.\r\n\r\n"
+            )
+            out.code = 1060
+            return
+        code = _SC_STATES.get(state, 1)
+        flags = (
+            "(STOPPABLE, PAUSABLE, ACCEPTS_SHUTDOWN)"
+            if state == "RUNNING"
+            else ("(NOT_STOPPABLE, NOT_PAUSABLE, IGNORES_SHUTDOWN)")
+        )
+        text = (
+            f"\r\nSERVICE_NAME: {name}\r\n"
+            f"        TYPE               : 20  WIN32_SHARE_PROCESS \r\n"
+            f"        STATE              : {code}  {state} \r\n"
+            f"                                {flags}\r\n"
+            f"        WIN32_EXIT_CODE    : 0  (0x0)\r\n"
+            f"        SERVICE_EXIT_CODE  : 0  (0x0)\r\n"
+            f"        CHECKPOINT         : 0x0\r\n"
+            f"        WAIT_HINT          : 0x0\r\n\r\n"
+        )
+        out.stdout += text.encode("cp437", "replace")
+
+    def reg(self, rest: str, out: Result) -> None:
+        m = re.match(
+            r'query\s+"?(?P<key>[^"]+?)"?(?:\s+/v\s+(?P<value>\S+))?\s*$', rest.strip(), re.I
+        )
+        if m is None:
+            out.stderr += b'\r\nError:  Invalid syntax.\r\nType "REG QUERY /?" for usage.\r\n'
+            out.code = 1
+            return
+        key = m.group("key").upper()
+        for short, full in (("HKLM\\", "HKEY_LOCAL_MACHINE\\"), ("HKCU\\", "HKEY_CURRENT_USER\\")):
+            if key.startswith(short):
+                key = full + key[len(short) :]
+        values = self.host.registry.get(key.rstrip("\\"))
+        wanted = m.group("value")
+        if values is None or (wanted is not None and wanted not in values):
+            out.stderr += (
+                b"\r\nError:  The system was unable to find the specified registry key or value\r\n"
+            )
+            out.code = 1
+            return
+        shown = values if wanted is None else {wanted: values[wanted]}
+        display_key = m.group("key").replace("HKLM\\", "HKEY_LOCAL_MACHINE\\")
+        text = f"\r\n! REG.EXE VERSION 3.0\r\n\r\n{display_key}\r\n"
+        for name, (kind, data) in shown.items():
+            text += f"    {name}\t{kind}\t{data}\r\n"
+        text += "\r\n"
+        out.stdout += text.encode("cp437", "replace")
+
+    def wmic(self, rest: str, out: Result) -> None:
+        m = re.match(
+            r'(?P<alias>\w+)(?:\s+where\s+(?:"(?P<q>[^"]*)"|(?P<u>\S+)))?\s+get\s+(?P<props>[\w,]+)'
+            r"(?:\s+/format:(?P<fmt>\w+))?\s*$",
+            rest.strip(),
+            re.I,
+        )
+        node = f"Node - {self.host.computer_name}\r\r\n".encode("cp437", "replace")
+        if m is None or m.group("alias").lower() not in _WMI_ALIASES:
+            out.stderr += node + b"ERROR:\r\r\nDescription = Invalid GET Expression.\r\r\n\r\r\n"
+            out.code = 44135
+            return
+        instances = self.instances(_WMI_ALIASES[m.group("alias").lower()])
+        condition = m.group("q") or m.group("u")
+        if condition:
+            try:
+                instances = [i for i in instances if _matches(i, condition)]
+            except ValueError:
+                out.stderr += node + b"ERROR:\r\r\nDescription = Invalid query\r\r\n\r\r\n"
+                out.code = 44135
+                return
+        if not instances:
+            out.stderr += b"No Instance(s) Available." + WMIC_EOL
+            return
+        props = sorted(m.group("props").split(","), key=str.lower)
+        body = WMIC_EOL + WMIC_EOL
+        for instance in instances:
+            for prop in props:
+                value = _lookup(instance, prop)
+                body += (
+                    f"{prop}={'' if value is None else value}".encode("cp437", "replace") + WMIC_EOL
+                )
+            body += WMIC_EOL + WMIC_EOL
+        out.stdout += body
+
+    def instances(self, cls: str) -> list[dict[str, object]]:
+        if cls == "CIM_DataFile":
+            return [
+                {
+                    "Name": path,
+                    "FileSize": len(f.content),
+                    "LastModified": f.last_modified,
+                    "Version": f.version or "",
+                }
+                for path, f in self.host.files.items()
+            ]
+        return list(self.host.wmi.get(cls, []))
+
+
+def _lookup(instance: dict[str, object], prop: str) -> object:
+    for key, value in instance.items():
+        if key.lower() == prop.lower():
+            return value
+    return None
+
+
+def _wql_string(literal: str) -> str:
+    """A WQL string literal's value: ``\\\\`` is a backslash; any other escape is invalid."""
+    out, i = [], 0
+    while i < len(literal):
+        ch = literal[i]
+        if ch == "\\":
+            if i + 1 >= len(literal) or literal[i + 1] not in "\\'\"":
+                raise ValueError("invalid escape")
+            out.append(literal[i + 1])
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def _matches(instance: dict[str, object], condition: str) -> bool:
+    for clause in re.split(r"\s+and\s+", condition.strip(), flags=re.I):
+        m = re.fullmatch(r"\s*(\w+)\s*=\s*'((?:[^'\\]|\\.)*)'\s*", clause)
+        if m is None:
+            raise ValueError("unsupported query")
+        value = _lookup(instance, m.group(1))
+        if value is None or str(value).lower() != _wql_string(m.group(2)).lower():
+            return False
+    return True
