@@ -7,7 +7,8 @@ CLI turns outcomes and errors into text and exit codes.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import secrets
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,16 +18,21 @@ from kbscan import __version__
 from kbscan.collect.interface import FactsSource
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
+from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
+from kbscan.inventory import read_inventory
+from kbscan.journal import Journal
 from kbscan.kb.article import import_article, read_article
 from kbscan.kb.directory import default_source
 from kbscan.kb.interface import KbError
 from kbscan.kb.schema import read_json
-from kbscan.model import BinaryInfo, KbDefinition
+from kbscan.model import BinaryInfo, CollectionFailure, FailureCategory, HostFacts, KbDefinition
 from kbscan.paths import data_dir
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.interface import Evaluation, ReportError
+from kbscan.scan import DEFAULT_WORKERS, ScanStats, scan_targets
+from kbscan.simulator.fleet import SimulatedFleet
 
 
 @dataclass(frozen=True)
@@ -79,9 +85,103 @@ def demo_facts_path() -> Path:
     return data_dir() / "demo" / "collected"
 
 
-def run_demo(out_dir: Path, now: datetime | None = None) -> EvaluateOutcome:
-    """``kbscan demo``: the bundled fleet's collected evidence, judged against KB934709."""
-    return evaluate_facts(demo_facts_path(), "KB934709", out_dir, DEFAULT_FORMATS, now=now)
+@dataclass(frozen=True)
+class ScanOutcome:
+    evaluation: Evaluation
+    written: tuple[Path, ...]
+    problems: tuple[InputError, ...]
+    stats: ScanStats
+    journal: Path
+    discarded_tail: int  # bytes of a torn journal line dropped on resume
+
+
+def scan_fleet(
+    inventory_path: Path,
+    kb_id: str,
+    out_dir: Path,
+    settings: WinrmSettings,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    retries: int = 2,
+    resume: bool = False,
+    formats: Sequence[OutputFormat] = DEFAULT_FORMATS,
+    kb_dir: Path | None = None,
+    on_result: Callable[[HostFacts], None] | None = None,
+    on_start: Callable[[int], None] | None = None,
+    now: datetime | None = None,
+) -> ScanOutcome:
+    """``kbscan scan``: collect every inventory host over WinRM, journal, judge, report."""
+    kb = default_source(kb_dir).load(kb_id)
+    inventory = read_inventory(inventory_path)
+    journal = Journal(out_dir / "facts.jsonl")
+    done: dict[str, HostFacts] = {}
+    if resume:
+        done = journal.recover()
+    elif journal.path.exists():
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        journal.path.rename(journal.path.with_name(f"facts-{stamp}.jsonl"))
+    journal.open(fresh=not resume)
+    targets = inventory.targets
+    if on_start is not None:
+        on_start(sum(1 for t in targets if t.host.lower() not in done))
+    try:
+        results, stats = scan_targets(
+            targets,
+            lambda: WinrmCollector(kb, settings).collect,
+            journal,
+            workers=workers,
+            retries=retries,
+            done=done,
+            on_result=on_result,
+        )
+    finally:
+        journal.close()
+    facts = [results[t.host.lower()] for t in targets]
+    stamp_now = now or datetime.now(timezone.utc)
+    for problem in inventory.problems:
+        if problem.host is not None:
+            facts.append(
+                HostFacts(
+                    host=problem.host,
+                    collected_at=stamp_now,
+                    failure=CollectionFailure(FailureCategory.BAD_INVENTORY_ROW, str(problem)),
+                )
+            )
+    findings = tuple(sorted((evaluate(f, kb) for f in facts), key=lambda f: f.host.lower()))
+    evaluation = Evaluation(kb, findings, str(inventory_path), stamp_now, __version__)
+    written = write_reports(evaluation, out_dir, formats)
+    return ScanOutcome(
+        evaluation, written, inventory.problems, stats, journal.path, journal.discarded_tail
+    )
+
+
+DEMO_USER = "demo-admin"
+
+
+def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) -> ScanOutcome:
+    """``kbscan demo``: serve the demo fleet on loopback and scan it over real WinRM.
+
+    The simulated hosts speak WS-Management to pywinrm exactly as a scan of real servers
+    would; the password is made up for this run and lives only in memory.
+    """
+    password = secrets.token_urlsafe(18)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fleet_dir = data_dir() / "demo" / "fleet"
+    with SimulatedFleet.from_folder(fleet_dir, DEMO_USER, password, operation_timeout=1.0) as fleet:
+        inventory = fleet.write_inventory(out_dir / "demo-inventory.csv")
+        settings = WinrmSettings(
+            username=DEMO_USER,
+            password=password,
+            transport="basic",
+            allow_basic_over_http=True,  # loopback only: nothing leaves this machine
+            fetch_files=True,
+            read_timeout=4,
+            operation_timeout=2,
+            deadline=3.0,
+        )
+        options: dict[str, Any] = {"workers": 16, "retries": 1}
+        options.update(scan_options)
+        return scan_fleet(inventory, "KB934709", out_dir, settings, now=now, **options)
 
 
 @dataclass(frozen=True)

@@ -12,16 +12,24 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from tqdm import tqdm
 
 from kbscan import __version__, app
+from kbscan.collect.winrm import WinrmSettings
+from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
+from kbscan.inventory import TRANSPORTS
+from kbscan.model import HostFacts
 from kbscan.report.console import render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.safety import printable
+from kbscan.scan import DEFAULT_WORKERS
 
 EXIT_OK = 0
 EXIT_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -40,8 +48,22 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_options(p)
     p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
 
-    p = sub.add_parser("demo", help="judge the bundled demo fleet and write its reports")
+    p = sub.add_parser("scan", help="scan an inventory over WinRM, journal, judge, report")
+    p.add_argument(
+        "inventory",
+        type=Path,
+        metavar="INVENTORY",
+        help="CSV, .xlsx, a plain list of hosts, or an Ansible INI inventory",
+    )
+    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    _add_report_options(p)
+    _add_scan_options(p)
+
+    p = sub.add_parser(
+        "demo", help="serve the demo fleet on loopback, scan it over WinRM, write its reports"
+    )
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
     kb = sub.add_parser("kb", help="KB definitions: import an article, show, list")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
@@ -77,6 +99,41 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
 
 
+def _add_scan_options(p: argparse.ArgumentParser) -> None:
+    c = p.add_argument_group("connection")
+    c.add_argument("--username", help="account (DOMAIN\\user); an inventory column wins")
+    c.add_argument("--transport", default="ntlm", choices=TRANSPORTS, help="default: ntlm")
+    c.add_argument("--https", action="store_true", help="connect over HTTPS (port 5986)")
+    c.add_argument(
+        "--port", type=int, help="default port (5985 http, 5986 https; WinRM 1.1: 80/443)"
+    )
+    c.add_argument("--ca-bundle", help="CA certificates to validate the hosts' HTTPS certificates")
+    c.add_argument(
+        "--insecure-skip-cert-validation",
+        action="store_true",
+        help="do not validate HTTPS certificates (prints a warning)",
+    )
+    c.add_argument("--cert-pem", help="client certificate (certificate transport)")
+    c.add_argument("--cert-key-pem", help="client certificate key (certificate transport)")
+    c.add_argument(
+        "--allow-basic-over-http",
+        action="store_true",
+        help="allow basic authentication without TLS (the password travels in clear)",
+    )
+    c.add_argument("--keyring", metavar="SERVICE", help="read the password from the system keyring")
+    f = p.add_argument_group("fleet")
+    f.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts at once")
+    f.add_argument("--retries", type=int, default=2, help="retries for transient network errors")
+    f.add_argument("--read-timeout", type=int, default=30, help="seconds per HTTP request")
+    f.add_argument("--operation-timeout", type=int, default=20, help="WS-Man OperationTimeout")
+    f.add_argument("--deadline", type=float, default=120.0, help="seconds per host, all in")
+    f.add_argument(
+        "--fetch-files", action="store_true", help="copy aqueue.dll back and read it with pefile"
+    )
+    f.add_argument("--resume", action="store_true", help="skip hosts already in facts.jsonl")
+    f.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
     try:
         args = _parser().parse_args(argv)
@@ -87,20 +144,109 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             return _inspect(args, stdout, stderr)
         if args.command == "evaluate":
             formats = [OutputFormat(f) for f in args.formats] if args.formats else DEFAULT_FORMATS
-            outcome = app.evaluate_facts(args.facts, args.kb, args.output, formats, args.kb_dir)
-            return _report(outcome, stdout, stderr)
+            evaluated = app.evaluate_facts(args.facts, args.kb, args.output, formats, args.kb_dir)
+            return _report(evaluated, stdout, stderr)
+        if args.command == "scan":
+            return _scan(args, stdout, stderr)
         if args.command == "demo":
-            return _report(app.run_demo(args.output), stdout, stderr)
+            with _Progress(stderr, args.no_progress) as progress:
+                outcome = app.run_demo(
+                    args.output, on_start=progress.start, on_result=progress.update
+                )
+            return _report(outcome, stdout, stderr)
         if args.command == "kb":
             return _kb(args, stdout, stderr)
     except KbscanError as exc:
         stderr.write(f"kbscan: error: {printable(str(exc))}\n")
         return EXIT_INPUT
+    except KeyboardInterrupt:
+        stderr.write(
+            "kbscan: interrupted; what was collected is in facts.jsonl: rerun with --resume\n"
+        )
+        return EXIT_INTERRUPTED
     raise AssertionError(f"unhandled command {args.command}")
 
 
-def _report(outcome: app.EvaluateOutcome, stdout: TextIO, stderr: TextIO) -> int:
+def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    if args.insecure_skip_cert_validation:
+        stderr.write(
+            "kbscan: warning: HTTPS certificates are not validated; a host can be impersonated\n"
+        )
+    password = obtain_password(args.transport, args.username, args.keyring)
+    settings = WinrmSettings(
+        username=args.username,
+        password=password,
+        transport=args.transport,
+        scheme="https" if args.https else "http",
+        port=args.port,
+        ca_bundle=args.ca_bundle,
+        verify_certificates=not args.insecure_skip_cert_validation,
+        cert_pem=args.cert_pem,
+        cert_key_pem=args.cert_key_pem,
+        operation_timeout=args.operation_timeout,
+        read_timeout=max(args.read_timeout, args.operation_timeout + 1),
+        deadline=args.deadline,
+        fetch_files=args.fetch_files,
+        allow_basic_over_http=args.allow_basic_over_http,
+    )
+    formats = [OutputFormat(f) for f in args.formats] if args.formats else DEFAULT_FORMATS
+    with _Progress(stderr, args.no_progress) as progress:
+        outcome = app.scan_fleet(
+            args.inventory,
+            args.kb,
+            args.output,
+            settings,
+            workers=args.workers,
+            retries=args.retries,
+            resume=args.resume,
+            formats=formats,
+            kb_dir=args.kb_dir,
+            on_start=progress.start,
+            on_result=progress.update,
+        )
+    return _report(outcome, stdout, stderr)
+
+
+class _Progress:
+    """A progress bar on a terminal; silence elsewhere (CI logs, pipes)."""
+
+    def __init__(self, stream: TextIO, disabled: bool) -> None:
+        self.stream = stream
+        self.enabled = not disabled and hasattr(stream, "isatty") and stream.isatty()
+        self.bar: Any = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def start(self, total: int) -> None:
+        if self.enabled:
+            self.bar = tqdm(total=total, file=self.stream, unit="host", desc="scanning")
+
+    def update(self, facts: HostFacts) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+
+def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stderr: TextIO) -> int:
     stdout.write(render_summary(outcome.evaluation))
+    if isinstance(outcome, app.ScanOutcome):
+        st = outcome.stats
+        rate = st.hosts / st.seconds if st.seconds else 0.0
+        stdout.write(
+            f"\nScanned {st.hosts} hosts in {st.seconds:.1f} s ({rate:.1f} hosts/s, "
+            f"{st.round_trips} WinRM round trips, {st.retries} retries"
+            + (f", {st.skipped} resumed from the journal" if st.skipped else "")
+            + f"); facts in {outcome.journal}\n"
+        )
+        if outcome.discarded_tail:
+            stderr.write(
+                f"kbscan: warning: {outcome.journal}: a torn last line "
+                f"({outcome.discarded_tail} bytes) was discarded; its host was scanned again\n"
+            )
     stdout.write("\nReports written:\n" + "".join(f"  {p}\n" for p in outcome.written))
     for problem in outcome.problems:
         stderr.write(f"kbscan: error: {printable(str(problem))}\n")

@@ -1,0 +1,258 @@
+"""Collect one host's facts over WinRM with pywinrm: one shell, one command.
+
+pywinrm's ``Session.run_cmd`` retries the Receive forever on an operation timeout, so the
+protocol calls are made here with a per-host deadline. Every library error is caught at
+this boundary and becomes a CollectionFailure of the right category; nothing a failure
+says may hold the password.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+import requests
+from winrm.exceptions import (
+    InvalidCredentialsError,
+    WinRMError,
+    WinRMOperationTimeoutError,
+    WinRMTransportError,
+    WSManFaultError,
+)
+from winrm.protocol import Protocol
+
+from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
+from kbscan.model import CollectionFailure, FailureCategory, HostFacts, KbDefinition, Target
+
+OPERATION_TIMEOUT_FAULT = 2150858793
+_PYWINRM_TRANSPORTS = {
+    "ntlm": "ntlm",
+    "kerberos": "kerberos",
+    "credssp": "credssp",
+    "basic": "basic",
+    "certificate": "certificate",
+}
+
+
+@dataclass(frozen=True)
+class WinrmSettings:
+    """How to reach hosts; the password is kept out of repr and never logged."""
+
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+    transport: str = "ntlm"
+    scheme: str = "http"
+    port: int | None = None
+    ca_bundle: str | None = None
+    verify_certificates: bool = True
+    cert_pem: str | None = None
+    cert_key_pem: str | None = None
+    connect_timeout: float = 10.0
+    operation_timeout: int = 20
+    read_timeout: int = 30
+    deadline: float = 120.0
+    fetch_files: bool = False
+    allow_basic_over_http: bool = False
+
+    def endpoint(self, target: Target) -> str:
+        scheme = target.scheme or self.scheme
+        port = target.port or self.port or (5986 if scheme == "https" else 5985)
+        address = target.address or target.host
+        if ":" in address and not address.startswith("["):
+            address = f"[{address}]"
+        return f"{scheme}://{address}:{port}/wsman"
+
+
+@dataclass(frozen=True)
+class Collected:
+    facts: HostFacts
+    round_trips: int
+    transient: bool  # worth retrying (connection refused or reset)
+
+
+class WinrmCollector:
+    """Collects KB facts from one target at a time; build one per worker thread."""
+
+    def __init__(
+        self,
+        kb: KbDefinition,
+        settings: WinrmSettings,
+        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+    ) -> None:
+        self.kb = kb
+        self.settings = settings
+        self.clock = clock
+        self.probe = build_probe(kb, fetch=settings.fetch_files)
+
+    def collect(self, target: Target) -> Collected:
+        started = self.clock()
+        trips = [0]
+        try:
+            output = self._run(target, trips)
+        except _Failure as failure:
+            return Collected(
+                self._failed(target, started, failure.category, failure.message),
+                trips[0],
+                failure.transient,
+            )
+        facts = parse_probe_output(output, self.kb, target, started, "winrm")
+        return Collected(facts, trips[0], False)
+
+    def _failed(
+        self, target: Target, started: datetime, category: FailureCategory, message: str
+    ) -> HostFacts:
+        return HostFacts(
+            host=target.host,
+            collected_at=started,
+            collector="winrm",
+            target=target,
+            failure=CollectionFailure(category, self._scrub(message)),
+        )
+
+    def _scrub(self, message: str) -> str:
+        password = self.settings.password
+        if password:
+            message = message.replace(password, "********")
+        return "".join(c if c.isprintable() else " " for c in message)[:500]
+
+    def _run(self, target: Target, trips: list[int]) -> bytes:
+        s = self.settings
+        transport = target.transport or s.transport
+        scheme = target.scheme or s.scheme
+        if transport == "basic" and scheme == "http" and not s.allow_basic_over_http:
+            raise _Failure(
+                FailureCategory.REFUSED_CREDENTIALS,
+                "basic authentication over plain HTTP would send the password in clear text; "
+                "use https, another transport, or --allow-basic-over-http",
+            )
+        deadline = time.monotonic() + s.deadline
+        try:
+            protocol = Protocol(
+                endpoint=s.endpoint(target),
+                transport=_PYWINRM_TRANSPORTS.get(transport, transport),  # type: ignore[arg-type]
+                username=target.username or s.username,
+                password=s.password,
+                server_cert_validation="validate" if s.verify_certificates else "ignore",
+                ca_trust_path=s.ca_bundle,  # type: ignore[arg-type]  # None: requests' own bundle, no env surprises
+                cert_pem=s.cert_pem,
+                cert_key_pem=s.cert_key_pem,
+                read_timeout_sec=s.read_timeout,
+                operation_timeout_sec=s.operation_timeout,
+            )
+            shell_id = self._call(trips, protocol.open_shell, codepage=437)
+            try:
+                command_id = self._call(trips, protocol.run_command, shell_id, self.probe)
+                output = self._receive(protocol, shell_id, command_id, deadline, trips)
+                self._call(trips, protocol.cleanup_command, shell_id, command_id)
+            finally:
+                with contextlib.suppress(Exception):  # the answer is in hand, or already lost
+                    self._call(trips, protocol.close_shell, shell_id)
+            return output
+        except _Failure:
+            raise
+        except InvalidCredentialsError:
+            raise _Failure(
+                FailureCategory.REFUSED_CREDENTIALS,
+                "the server rejected the credentials (HTTP 401)",
+            ) from None
+        except WSManFaultError as exc:
+            code = exc.wsman_fault_code
+            if code == OPERATION_TIMEOUT_FAULT:
+                raise _Failure(FailureCategory.TIMEOUT, "WinRM operation timed out") from None
+            detail = f" (code {code})" if code else ""
+            raise _Failure(
+                FailureCategory.WINRM_FAULT, f"{exc.fault_subcode or 'fault'}: {exc.reason}{detail}"
+            ) from None
+        except WinRMTransportError as exc:
+            raise _Failure(
+                FailureCategory.WINRM_FAULT, f"HTTP {exc.code} with a body that is not a SOAP fault"
+            ) from None
+        except requests.exceptions.SSLError as exc:
+            raise _Failure(FailureCategory.UNREACHABLE, f"TLS: {_reason(exc)}") from None
+        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
+            raise _Failure(
+                FailureCategory.TIMEOUT, "no answer within the read timeout", transient=True
+            ) from None
+        except requests.exceptions.ConnectionError as exc:
+            raise _Failure(FailureCategory.UNREACHABLE, _reason(exc), transient=True) from None
+        except requests.exceptions.RequestException as exc:
+            raise _Failure(FailureCategory.UNREACHABLE, _reason(exc)) from None
+        except ET.ParseError:
+            raise _Failure(
+                FailureCategory.UNPARSEABLE_OUTPUT, "the WinRM reply is not XML"
+            ) from None
+        except (AssertionError, StopIteration, KeyError, ValueError) as exc:
+            raise _Failure(
+                FailureCategory.UNPARSEABLE_OUTPUT,
+                f"the WinRM reply is not what WS-Management sends ({type(exc).__name__})",
+            ) from None
+        except WinRMError as exc:
+            raise _Failure(FailureCategory.WINRM_FAULT, f"WinRM: {exc}") from None
+
+    def _call(
+        self, trips: list[int], func: Callable[..., object], *args: object, **kw: object
+    ) -> str:
+        trips[0] += 1
+        return func(*args, **kw)  # type: ignore[return-value]
+
+    def _receive(
+        self, protocol: Protocol, shell_id: str, command_id: str, deadline: float, trips: list[int]
+    ) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            if time.monotonic() > deadline:
+                raise _Failure(
+                    FailureCategory.TIMEOUT,
+                    f"no complete answer within the {self.settings.deadline:g} s per-host deadline",
+                )
+            trips[0] += 1
+            try:
+                stdout, _stderr, _code, done = protocol.get_command_output_raw(shell_id, command_id)
+            except WinRMOperationTimeoutError:
+                continue
+            chunks.append(stdout)
+            total += len(stdout)
+            if total > MAX_OUTPUT_BYTES:
+                raise _Failure(
+                    FailureCategory.UNPARSEABLE_OUTPUT,
+                    f"output larger than {MAX_OUTPUT_BYTES} bytes; stopped reading",
+                )
+            if done:
+                return b"".join(chunks)
+
+
+class _Failure(Exception):
+    def __init__(self, category: FailureCategory, message: str, transient: bool = False):
+        super().__init__(message)
+        self.category = category
+        self.message = message
+        self.transient = transient
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost reason of a requests error, without the URL's query or credentials."""
+    inner: BaseException = exc
+    while inner.__context__ is not None and inner.__context__ is not inner:
+        inner = inner.__context__
+    text = str(inner) or type(inner).__name__
+    for marker in (
+        "Connection refused",
+        "Connection reset",
+        "Name or service not known",
+        "No route to host",
+        "timed out",
+        "certificate verify failed",
+        "Remote end closed connection",
+    ):
+        if marker.lower() in str(exc).lower() or marker.lower() in text.lower():
+            return (
+                marker.lower()
+                if marker != "Remote end closed connection"
+                else ("connection closed by the host without an answer")
+            )
+    return text[:200]

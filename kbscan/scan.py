@@ -1,0 +1,98 @@
+"""Scan a fleet: many hosts at once, each with its own deadline and retries, every
+result journalled as it arrives.
+
+Workers collect; only the calling thread writes the journal, so lines never interleave.
+A host's failure is data (an UNKNOWN facts record), never an exception that stops the
+others. Retries are for transient network errors only (refused or reset connections,
+connect timeouts), with exponential backoff; refused credentials are never retried,
+since retrying them locks accounts.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+
+from kbscan.collect.winrm import Collected
+from kbscan.journal import Journal
+from kbscan.model import HostFacts, Target
+
+DEFAULT_WORKERS = 32
+
+
+@dataclass(frozen=True)
+class ScanStats:
+    hosts: int
+    skipped: int  # already in the journal (resume)
+    round_trips: int
+    retries: int
+    seconds: float
+
+
+Collect = Callable[[Target], Collected]
+
+
+def scan_targets(
+    targets: Iterable[Target],
+    make_collector: Callable[[], Collect],
+    journal: Journal,
+    *,
+    workers: int = DEFAULT_WORKERS,
+    retries: int = 2,
+    backoff: float = 1.0,
+    done: dict[str, HostFacts] | None = None,
+    on_result: Callable[[HostFacts], None] | None = None,
+) -> tuple[dict[str, HostFacts], ScanStats]:
+    """Collect every target not already ``done``; returns all facts by lower-case host."""
+    started = time.monotonic()
+    results: dict[str, HostFacts] = dict(done or {})
+    todo = [t for t in targets if t.host.lower() not in results]
+    skipped = len(results)
+    local = threading.local()
+    counters = {"trips": 0, "retries": 0}
+    lock = threading.Lock()
+
+    def work(target: Target) -> HostFacts:
+        collect = getattr(local, "collect", None)
+        if collect is None:
+            collect = local.collect = make_collector()
+        attempt = 0
+        while True:
+            result = collect(target)
+            with lock:
+                counters["trips"] += result.round_trips
+            if not result.transient or attempt >= retries:
+                return result.facts
+            attempt += 1
+            with lock:
+                counters["retries"] += 1
+            time.sleep(backoff * (2 ** (attempt - 1)))
+
+    executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kbscan")
+    pending: set[Future[HostFacts]] = set()
+    queue = iter(todo)
+    try:
+        for target in queue:
+            pending.add(executor.submit(work, target))
+            if len(pending) >= workers * 2:
+                break
+        while pending:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                facts = future.result()
+                journal.append(facts)
+                results[facts.host.lower()] = facts
+                if on_result is not None:
+                    on_result(facts)
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(executor.submit(work, nxt))
+    finally:
+        executor.shutdown(wait=False, cancel_futures=True)
+    stats = ScanStats(
+        len(todo), skipped, counters["trips"], counters["retries"], time.monotonic() - started
+    )
+    return results, stats
