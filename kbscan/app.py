@@ -29,6 +29,7 @@ from kbscan.kb.interface import KbError
 from kbscan.kb.schema import read_json
 from kbscan.model import BinaryInfo, CollectionFailure, FailureCategory, HostFacts, KbDefinition
 from kbscan.paths import data_dir
+from kbscan.report.excel import ExcelReport
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.interface import Evaluation, ReportError
 from kbscan.scan import DEFAULT_WORKERS, ScanStats, scan_targets
@@ -79,6 +80,35 @@ def evaluate_facts(
     )
     written = write_reports(evaluation, out_dir, formats)
     return EvaluateOutcome(evaluation, written, problems)
+
+
+def report_facts(
+    facts_path: Path,
+    kb_id: str,
+    output: Path,
+    formats: Sequence[OutputFormat] = (OutputFormat.XLSX,),
+    kb_dir: Path | None = None,
+    now: datetime | None = None,
+) -> EvaluateOutcome:
+    """``kbscan report``: the workbook at ``output`` (a .xlsx path or a folder), and any
+    other formats asked for beside it."""
+    kb = default_source(kb_dir).load(kb_id)
+    evaluation, problems = judge(
+        open_facts(facts_path), kb, str(facts_path), now or datetime.now(timezone.utc)
+    )
+    folder = output.parent if output.suffix.lower() == ".xlsx" else output
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReportError(
+            f"cannot create folder: {exc.strerror or exc}", path=str(folder)
+        ) from None
+    written: list[Path] = []
+    if output.suffix.lower() == ".xlsx":
+        written.append(ExcelReport().write_to(evaluation, output))
+        formats = [f for f in formats if f is not OutputFormat.XLSX]
+    written += write_reports(evaluation, folder, formats)
+    return EvaluateOutcome(evaluation, tuple(written), problems)
 
 
 def demo_facts_path() -> Path:

@@ -48,6 +48,25 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_options(p)
     p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
 
+    p = sub.add_parser("report", help="write the remediation workbook (and more) from stored facts")
+    p.add_argument("facts", type=Path, metavar="FACTS")
+    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        default=Path("reports"),
+        help="the .xlsx to write, or a folder (default: reports/)",
+    )
+    p.add_argument(
+        "--format",
+        dest="formats",
+        action="append",
+        choices=[f.value for f in OutputFormat],
+        help="also write these formats beside it; repeat for several",
+    )
+    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+
     p = sub.add_parser("scan", help="scan an inventory over WinRM, journal, judge, report")
     p.add_argument(
         "inventory",
@@ -94,7 +113,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
         dest="formats",
         action="append",
         choices=[f.value for f in OutputFormat],
-        help="report format; repeat for several (default: json and csv)",
+        help="report format; repeat for several (default: xlsx, csv and json)",
     )
     p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
 
@@ -146,6 +165,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             formats = [OutputFormat(f) for f in args.formats] if args.formats else DEFAULT_FORMATS
             evaluated = app.evaluate_facts(args.facts, args.kb, args.output, formats, args.kb_dir)
             return _report(evaluated, stdout, stderr)
+        if args.command == "report":
+            formats = [OutputFormat.XLSX] + [OutputFormat(f) for f in args.formats or []]
+            reported = app.report_facts(args.facts, args.kb, args.output, formats, args.kb_dir)
+            return _report(reported, stdout, stderr)
         if args.command == "scan":
             return _scan(args, stdout, stderr)
         if args.command == "demo":

@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 from kbscan.cli import main, run
 from kbscan.facts_codec import facts_to_json
@@ -59,6 +60,25 @@ def test_demo_writes_reports_for_every_host(tmp_path: Path) -> None:
     doc = json.loads((tmp_path / "KB934709-findings.json").read_text())
     assert len(doc["findings"]) == len(hosts)
     assert "Hosts that need attention" in out
+    book = load_workbook(tmp_path / "KB934709-remediation.xlsx", read_only=True)
+    sheet_hosts = [r[0] for r in book["Hosts"].iter_rows(min_row=2, max_col=1, values_only=True)]
+    assert sorted(sheet_hosts) == hosts  # hosts in = rows out
+
+
+def test_report_writes_the_workbook_where_asked(tmp_path: Path) -> None:
+    target = tmp_path / "cab" / "KB934709-remediation.xlsx"
+    code, _out, err = _run("report", str(data_dir() / "demo" / "collected"), "--kb", "KB934709",
+                          "-o", str(target), "--format", "csv")  # fmt: skip
+    assert code == 0, err
+    assert target.exists() and (tmp_path / "cab" / "KB934709-findings.csv").exists()
+    assert not (tmp_path / "cab" / "KB934709-findings.json").exists()
+    assert load_workbook(target).sheetnames == [
+        "Summary",
+        "Remediation",
+        "Hosts",
+        "Unreachable",
+        "KB",
+    ]
 
 
 def test_evaluate_jsonl_with_a_bad_line(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from enum import Enum
 
 from kbscan.report.csv_report import CsvReport
+from kbscan.report.excel import ExcelReport
 from kbscan.report.interface import ReportFormat
 from kbscan.report.json_report import JsonReport
 
@@ -12,6 +13,7 @@ from kbscan.report.json_report import JsonReport
 class OutputFormat(str, Enum):
     JSON = "json"
     CSV = "csv"
+    XLSX = "xlsx"
 
     def writer(self) -> ReportFormat:
         return _WRITERS[self]()
@@ -20,6 +22,7 @@ class OutputFormat(str, Enum):
 _WRITERS: dict[OutputFormat, type[ReportFormat]] = {
     OutputFormat.JSON: JsonReport,
     OutputFormat.CSV: CsvReport,
+    OutputFormat.XLSX: ExcelReport,
 }
 
-DEFAULT_FORMATS = (OutputFormat.JSON, OutputFormat.CSV)
+DEFAULT_FORMATS = (OutputFormat.XLSX, OutputFormat.CSV, OutputFormat.JSON)
