@@ -6,11 +6,12 @@ CLI turns outcomes and errors into text and exit codes.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ from kbscan.collect.pe import PeError, read_pe_file
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
+from kbscan.gate.diff import diff
+from kbscan.gate.exemptions import load_exemptions
+from kbscan.gate.model import Policy, Verdict
+from kbscan.gate.policy import load_policy
+from kbscan.gate.verdict import gate
 from kbscan.inventory import read_inventory
 from kbscan.journal import Journal
 from kbscan.kb.article import import_article, read_article
@@ -31,6 +37,7 @@ from kbscan.model import BinaryInfo, CollectionFailure, FailureCategory, HostFac
 from kbscan.paths import data_dir
 from kbscan.report.excel import ExcelReport
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
+from kbscan.report.gate_outputs import DiffJson, VerdictJson, VerdictMarkdown, write_junit
 from kbscan.report.interface import Evaluation, ReportError
 from kbscan.scan import DEFAULT_WORKERS, ScanStats, scan_targets
 from kbscan.simulator.fleet import SimulatedFleet
@@ -76,7 +83,7 @@ def evaluate_facts(
     """``kbscan evaluate``: judge stored facts against one KB and write the reports."""
     kb = default_source(kb_dir).load(kb_id)
     evaluation, problems = judge(
-        open_facts(facts_path), kb, str(facts_path), now or datetime.now(timezone.utc)
+        open_facts(facts_path), kb, str(facts_path), now or datetime.now(UTC)
     )
     written = write_reports(evaluation, out_dir, formats)
     return EvaluateOutcome(evaluation, written, problems)
@@ -94,7 +101,7 @@ def report_facts(
     other formats asked for beside it."""
     kb = default_source(kb_dir).load(kb_id)
     evaluation, problems = judge(
-        open_facts(facts_path), kb, str(facts_path), now or datetime.now(timezone.utc)
+        open_facts(facts_path), kb, str(facts_path), now or datetime.now(UTC)
     )
     folder = output.parent if output.suffix.lower() == ".xlsx" else output
     try:
@@ -148,7 +155,7 @@ def scan_fleet(
     if resume:
         done = journal.recover()
     elif journal.path.exists():
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S")
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
         journal.path.rename(journal.path.with_name(f"facts-{stamp}.jsonl"))
     journal.open(fresh=not resume)
     targets = inventory.targets
@@ -167,7 +174,7 @@ def scan_fleet(
     finally:
         journal.close()
     facts = [results[t.host.lower()] for t in targets]
-    stamp_now = now or datetime.now(timezone.utc)
+    stamp_now = now or datetime.now(UTC)
     for problem in inventory.problems:
         if problem.host is not None:
             facts.append(
@@ -283,3 +290,83 @@ def show_kb(kb_id: str, kb_dir: Path | None = None) -> tuple[KbDefinition, dict[
     source = default_source(kb_dir)
     kb = source.load(kb_id)
     return kb, read_json(source.path_of(kb_id))
+
+
+@dataclass(frozen=True)
+class GateOutcome:
+    evaluation: Evaluation
+    written: tuple[Path, ...]
+    problems: tuple[InputError, ...]
+
+    @property
+    def verdict(self) -> Verdict:
+        assert self.evaluation.verdict is not None
+        return self.evaluation.verdict
+
+
+def _sha256(path: Path) -> str:
+    """A file's digest; a folder's is over its files' names and contents, in order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+    for f in files:
+        if path.is_dir():
+            digest.update(str(f.relative_to(path)).encode() + b"\0")
+        with f.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+    return digest.hexdigest()
+
+
+def gate_facts(
+    facts_path: Path,
+    kb_id: str,
+    out_dir: Path,
+    policy_path: Path | None = None,
+    exemptions_path: Path | None = None,
+    junit_path: Path | None = None,
+    kb_dir: Path | None = None,
+    today: date | None = None,
+    now: datetime | None = None,
+) -> GateOutcome:
+    """``kbscan gate``: judge stored facts, apply the policy and exemptions, and write the
+    verdict (JSON, Markdown, the workbook with a Gate sheet, JUnit XML if asked)."""
+    policy = load_policy(policy_path) if policy_path else Policy()
+    exemptions = load_exemptions(exemptions_path) if exemptions_path else ()
+    source = default_source(kb_dir)
+    kb = source.load(kb_id)
+    stamp = now or datetime.now(UTC)
+    evaluation, problems = judge(open_facts(facts_path), kb, str(facts_path), stamp)
+    verdict = gate(evaluation.findings, policy, exemptions, today or stamp.date())
+    inputs = [(str(facts_path), _sha256(facts_path)), (kb.origin, _sha256(Path(kb.origin)))]
+    for extra in (policy_path, exemptions_path):
+        if extra is not None:
+            inputs.append((str(extra), _sha256(extra)))
+    verdict = replace(verdict, inputs=tuple(inputs))
+    evaluation = replace(evaluation, verdict=verdict)
+    written = list(write_reports(evaluation, out_dir, [OutputFormat.XLSX]))
+    written += [
+        VerdictJson().write(evaluation, out_dir),
+        VerdictMarkdown().write(evaluation, out_dir),
+    ]
+    if junit_path is not None:
+        written.append(write_junit(evaluation, junit_path))
+    return GateOutcome(evaluation, tuple(written), problems)
+
+
+def diff_facts(
+    before: Path,
+    after: Path,
+    kb_id: str,
+    out_dir: Path,
+    kb_dir: Path | None = None,
+    now: datetime | None = None,
+) -> EvaluateOutcome:
+    """``kbscan diff``: per host, what changed between two scans."""
+    kb = default_source(kb_dir).load(kb_id)
+    stamp = now or datetime.now(UTC)
+    old, old_problems = judge(open_facts(before), kb, str(before), stamp)
+    new, new_problems = judge(open_facts(after), kb, str(after), stamp)
+    evaluation = replace(new, diff=diff(old.findings, new.findings, str(before), str(after)))
+    written = list(write_reports(evaluation, out_dir, [OutputFormat.XLSX]))
+    written.append(DiffJson().write(evaluation, out_dir))
+    return EvaluateOutcome(evaluation, tuple(written), old_problems + new_problems)

@@ -1,8 +1,9 @@
 """Command line: parse arguments, call one function in kbscan.app, map outcomes to exit codes.
 
-Exit codes: 0 done; 2 bad usage or bad input (a malformed facts line, an unreadable PE
-file, an unknown KB) -- in which case every host that could be judged still was, and its
-reports were written. (1 is kept for a failed gate.)
+Exit codes: 0 done (for gate: the fleet passes); 1 the gate fails; 2 bad usage or bad
+input (a malformed facts line, an unreadable PE file, an unknown KB, a bad policy) -- in
+which case every host that could be judged still was, and its reports were written;
+130 interrupted.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -24,10 +26,12 @@ from kbscan.inventory import TRANSPORTS
 from kbscan.model import HostFacts
 from kbscan.report.console import render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
+from kbscan.report.gate_outputs import render_diff, verdict_markdown
 from kbscan.report.safety import printable
 from kbscan.scan import DEFAULT_WORKERS
 
 EXIT_OK = 0
+EXIT_GATE_FAILED = 1
 EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
 
@@ -65,6 +69,28 @@ def _parser() -> argparse.ArgumentParser:
         choices=[f.value for f in OutputFormat],
         help="also write these formats beside it; repeat for several",
     )
+    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+
+    p = sub.add_parser("gate", help="pass or fail a change review: policy, exemptions, verdict")
+    p.add_argument("facts", type=Path, metavar="FACTS")
+    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    p.add_argument(
+        "--policy",
+        type=Path,
+        help="policy.toml (default: fail on any host that "
+        "needs a hotfix, a service pack or a restart, or is SUSPECT)",
+    )
+    p.add_argument("--exemptions", type=Path, help="CSV: host, kb, reason, approver, expires")
+    p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
+    p.add_argument("--today", type=date.fromisoformat, help="judge exemptions as of this date")
+    p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
+    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+
+    p = sub.add_parser("diff", help="what changed per host between two scans")
+    p.add_argument("before", type=Path, metavar="BEFORE")
+    p.add_argument("after", type=Path, metavar="AFTER")
+    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
 
     p = sub.add_parser("scan", help="scan an inventory over WinRM, journal, judge, report")
@@ -169,6 +195,15 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             formats = [OutputFormat.XLSX] + [OutputFormat(f) for f in args.formats or []]
             reported = app.report_facts(args.facts, args.kb, args.output, formats, args.kb_dir)
             return _report(reported, stdout, stderr)
+        if args.command == "gate":
+            return _gate(args, stdout, stderr)
+        if args.command == "diff":
+            changed = app.diff_facts(args.before, args.after, args.kb, args.output, args.kb_dir)
+            stdout.write(render_diff(changed.evaluation))
+            stdout.write("\nReports written:\n" + "".join(f"  {p}\n" for p in changed.written))
+            for problem in changed.problems:
+                stderr.write(f"kbscan: error: {printable(str(problem))}\n")
+            return EXIT_INPUT if changed.problems else EXIT_OK
         if args.command == "scan":
             return _scan(args, stdout, stderr)
         if args.command == "demo":
@@ -188,6 +223,27 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         )
         return EXIT_INTERRUPTED
     raise AssertionError(f"unhandled command {args.command}")
+
+
+def _gate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    outcome = app.gate_facts(
+        args.facts,
+        args.kb,
+        args.output,
+        args.policy,
+        args.exemptions,
+        args.junit,
+        args.kb_dir,
+        args.today,
+    )
+    stdout.write(verdict_markdown(outcome.evaluation))
+    stdout.write("\nReports written:\n" + "".join(f"  {p}\n" for p in outcome.written))
+    for problem in outcome.problems:
+        stderr.write(f"kbscan: error: {printable(str(problem))}\n")
+    if outcome.problems:
+        stderr.write("kbscan: error: the facts had errors; the gate cannot vouch for them\n")
+        return EXIT_INPUT
+    return EXIT_OK if outcome.verdict.passed else EXIT_GATE_FAILED
 
 
 def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 from kbscan.versions import FileVersion, VersionText
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """The verdict words of DESIGN.md; the order is the order of severity in reports."""
 
     NEEDS_SERVICE_PACK = "NEEDS_SERVICE_PACK"
@@ -36,7 +36,7 @@ _ACTION_STATUSES = frozenset(
 )
 
 
-class Arch(str, Enum):
+class Arch(StrEnum):
     """A host's native processor architecture (Win32_Processor.Architecture 0, 9, 6)."""
 
     X86 = "x86"
@@ -44,7 +44,7 @@ class Arch(str, Enum):
     IA64 = "ia64"
 
 
-class FailureCategory(str, Enum):
+class FailureCategory(StrEnum):
     """Why a host could not be judged; each maps to a different fix for the operator."""
 
     UNREACHABLE = "unreachable"
@@ -57,7 +57,7 @@ class FailureCategory(str, Enum):
     BAD_INVENTORY_ROW = "bad inventory row"
 
 
-class Evidence(str, Enum):
+class Evidence(StrEnum):
     """What decided a verdict, strongest first (DESIGN.md: evidence has strengths)."""
 
     BINARY = "binary VS_FIXEDFILEINFO"

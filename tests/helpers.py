@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from kbscan.collect.pe import read_pe_file
@@ -21,7 +21,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PE_DIR = FIXTURES / "pe"
 AQUEUE = "C:\\WINDOWS\\system32\\inetsrv\\aqueue.dll"
 CAPTION = "Microsoft(R) Windows(R) Server 2003, Standard Edition"
-UTC = timezone.utc
+UTC = UTC
 
 
 def fixture_dll(arch: str, version: str) -> Path:

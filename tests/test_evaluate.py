@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -248,8 +248,8 @@ def test_process_started_before_the_file_was_written_is_restart_pending(
     facts = make_facts(
         version="6.0.3790.4094",
         hotfix=True,
-        modified=datetime(2026, 11, 20, 22, 14, tzinfo=timezone.utc),
-        inetinfo_start=datetime(2026, 11, 2, 6, 0, tzinfo=timezone.utc),
+        modified=datetime(2026, 11, 20, 22, 14, tzinfo=UTC),
+        inetinfo_start=datetime(2026, 11, 2, 6, 0, tzinfo=UTC),
     )
     f = evaluate(facts, kb)
     assert f.status is Status.RESTART_PENDING

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from kbscan.collect.pe import PeError, read_pe_bytes
 from kbscan.model import (
@@ -269,7 +269,7 @@ def parse_wmi_datetime(text: str) -> datetime | None:
     except ValueError:
         return None
     offset = int(m.group(4)) * (1 if m.group(3) == "+" else -1)
-    return local.replace(tzinfo=timezone(timedelta(minutes=offset))).astimezone(timezone.utc)
+    return local.replace(tzinfo=timezone(timedelta(minutes=offset))).astimezone(UTC)
 
 
 def parse_probe_output(

@@ -13,7 +13,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import requests
 from winrm.exceptions import (
@@ -81,7 +81,7 @@ class WinrmCollector:
         self,
         kb: KbDefinition,
         settings: WinrmSettings,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.kb = kb
         self.settings = settings

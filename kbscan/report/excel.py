@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -138,7 +138,7 @@ class _Book:
             c = WriteOnlyCell(ws, value=safe_text(value))
             c.data_type = "s"  # a string, whatever it starts with: never a formula
         elif isinstance(value, datetime):
-            naive = value.astimezone(timezone.utc).replace(tzinfo=None) if value.tzinfo else value
+            naive = value.astimezone(UTC).replace(tzinfo=None) if value.tzinfo else value
             c = WriteOnlyCell(ws, value=naive)
             style = style or "date"
         else:
@@ -158,6 +158,85 @@ class _Book:
         unknown = [f for f in self.ev.findings if f.status is Status.UNKNOWN]
         self.table("Unreachable", self.unreachable_columns(), sorted(unknown, key=_host_key))
         self.kb_sheet()
+        if self.ev.verdict is not None:
+            self.gate_sheet()
+        if self.ev.diff is not None:
+            self.diff_sheet()
+
+    def gate_sheet(self) -> None:
+        v = self.ev.verdict
+        assert v is not None
+        ws = self.printable_sheet("Gate")
+        for letter, width in zip("ABCDEF", (24, 22, 14, 22, 60, 10), strict=True):
+            ws.column_dimensions[letter].width = width
+        word = "PASSED" if v.passed else "FAILED"
+        ws.append([self.cell(ws, f"{v.kb_id} change gate: {word}", "title")])
+        ws.append(
+            [
+                self.cell(ws, "Policy", "label"),
+                self.cell(ws, f"{v.policy.name} ({v.policy.source})"),
+            ]
+        )
+        ws.append([self.cell(ws, "Judged on", "label"), self.cell(ws, v.today.isoformat())])
+        for reason in v.reasons:
+            ws.append([self.cell(ws, "Reason", "label"), self.cell(ws, reason)])
+        ws.append([])
+        ws.append(
+            [
+                self.cell(ws, h, "header")
+                for h in ("Exemption", "Host", "Expires", "Approver", "Reason", "Line")
+            ]
+        )
+        for state, group in (
+            ("used", v.exemptions_used),
+            ("expired", v.exemptions_expired),
+            ("unused", v.exemptions_unused),
+        ):
+            for e in group:
+                ws.append(
+                    [
+                        self.cell(ws, state),
+                        self.cell(ws, e.host),
+                        self.cell(
+                            ws, datetime(e.expires.year, e.expires.month, e.expires.day), "day"
+                        ),
+                        self.cell(ws, e.approver),
+                        self.cell(ws, e.reason),
+                        e.line,
+                    ]
+                )
+        ws.append([])
+        ws.append([self.cell(ws, h, "header") for h in ("Failing host", "Status", "Reason")])
+        for h in v.failing:
+            ws.append(
+                [
+                    self.cell(ws, h.host),
+                    self.cell(ws, h.status.value, h.status.value),
+                    self.cell(ws, h.reason),
+                ]
+            )
+
+    def diff_sheet(self) -> None:
+        d = self.ev.diff
+        assert d is not None
+        ws = self.printable_sheet("Diff")
+        ws.freeze_panes = "A2"
+        headers = ("Host", "Change", "Before", "After", "Version before", "Version after")
+        for letter, width in zip("ABCDEF", (22, 14, 21, 21, 17, 17), strict=True):
+            ws.column_dimensions[letter].width = width
+        ws.append([self.cell(ws, h, "header") for h in headers])
+        for h in d.hosts:
+            ws.append(
+                [
+                    self.cell(ws, h.host),
+                    self.cell(ws, h.change.value),
+                    self.cell(ws, h.before.value, h.before.value) if h.before else None,
+                    self.cell(ws, h.after.value, h.after.value) if h.after else None,
+                    self.cell(ws, h.before_version or ""),
+                    self.cell(ws, h.after_version or ""),
+                ]
+            )
+        ws.auto_filter.ref = f"A1:F{len(d.hosts) + 1}"
 
     def printable_sheet(
         self, title: str

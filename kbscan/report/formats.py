@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 from kbscan.report.csv_report import CsvReport
 from kbscan.report.excel import ExcelReport
@@ -10,7 +10,7 @@ from kbscan.report.interface import ReportFormat
 from kbscan.report.json_report import JsonReport
 
 
-class OutputFormat(str, Enum):
+class OutputFormat(StrEnum):
     JSON = "json"
     CSV = "csv"
     XLSX = "xlsx"

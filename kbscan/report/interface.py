@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from kbscan.errors import KbscanError
+from kbscan.gate.model import Diff, Verdict
 from kbscan.model import Finding, KbDefinition, Status
 
 
@@ -25,6 +26,8 @@ class Evaluation:
     source: str  # the facts file or folder judged
     generated_at: datetime
     kbscan_version: str
+    verdict: Verdict | None = None  # set by kbscan gate
+    diff: Diff | None = None  # set by kbscan diff
 
     def counts(self) -> dict[Status, int]:
         counted = Counter(f.status for f in self.findings)

@@ -3,7 +3,7 @@ not produced by kbscan's simulator), and the probe's command line."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -76,7 +76,7 @@ def _output(
     )
 
 
-WHEN = datetime(2026, 11, 24, 8, 0, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 def test_a_32_bit_shell_on_x64_is_still_x64(kb: KbDefinition) -> None:
@@ -91,9 +91,9 @@ def test_a_32_bit_shell_on_x64_is_still_x64(kb: KbDefinition) -> None:
     assert f.path == "C:\\WINDOWS\\system32\\inetsrv\\aqueue.dll" and f.present is True
     assert str(f.version_text) == "6.0.3790.4094" and f.size == 773632
     # -420: seven hours west of UTC
-    assert f.modified == datetime(2007, 6, 6, 9, 1, tzinfo=timezone.utc)
+    assert f.modified == datetime(2007, 6, 6, 9, 1, tzinfo=UTC)
     assert facts.process_starts == (
-        ("inetinfo.exe", datetime(2026, 11, 20, 13, 15, 0, tzinfo=timezone.utc)),
+        ("inetinfo.exe", datetime(2026, 11, 20, 13, 15, 0, tzinfo=UTC)),
     )
 
 
@@ -189,7 +189,7 @@ def test_small_parsers() -> None:
         {"A": "2"},
     ]
     assert parse_wmi_datetime("20070606163200.000000+060") == datetime(
-        2007, 6, 6, 15, 32, tzinfo=timezone.utc
+        2007, 6, 6, 15, 32, tzinfo=UTC
     )
     assert parse_wmi_datetime("garbage") is None
 

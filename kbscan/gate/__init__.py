@@ -1,0 +1,1 @@
+"""The change gate: policy and exemptions in, a verdict and an exit code out (pure)."""

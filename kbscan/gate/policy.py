@@ -1,0 +1,127 @@
+"""Read a gate policy (TOML). Strict: an unknown key or value is an error, not ignored,
+because a misspelt ``max_unkown = 0`` that is ignored lets a fleet of unreachable hosts
+pass a change review.
+
+    name = "CAB: SMTP gateways"
+    max_unknown = 2               # hosts that could not be scanned, at most
+    max_unknown_share = 0.05      # or as a share of the hosts in scope
+
+    [scope]                       # every host when absent
+    sites = ["London", "New York"]
+    owners = ["mail-team"]
+    tags = { group = "smtp_gateways" }
+    hosts = ["lon-smtp01"]
+
+    [statuses]                    # fail | warn | pass; the default is shown
+    NEEDS_HOTFIX = "fail"
+    NEEDS_SERVICE_PACK = "fail"
+    RESTART_PENDING = "fail"
+    SUSPECT = "fail"
+    UNKNOWN = "warn"              # limited by max_unknown / max_unknown_share
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from kbscan.errors import InputError
+from kbscan.gate.model import DEFAULT_TREATMENT, Policy, Scope, Treatment
+from kbscan.model import Status
+
+MAX_POLICY_BYTES = 1024 * 1024
+_TOP = {"name", "max_unknown", "max_unknown_share", "scope", "statuses"}
+_SCOPE = {"sites", "owners", "tags", "hosts"}
+
+
+class PolicyError(InputError):
+    """A policy file that cannot be read, or holds a key or value kbscan does not know."""
+
+
+def load_policy(path: Path) -> Policy:
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
+    if len(raw) > MAX_POLICY_BYTES:
+        raise PolicyError("larger than 1 MiB; not a policy", path=str(path))
+    try:
+        data = tomllib.loads(raw.decode("utf-8-sig"))
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"not UTF-8 (byte {exc.start})", path=str(path)) from None
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        message = str(exc).split(" (at line")[0]
+        raise PolicyError(f"invalid TOML: {message}", path=str(path), line=line) from None
+    return parse_policy(data, str(path))
+
+
+def parse_policy(data: dict[str, Any], source: str) -> Policy:
+    def fail(key: str, message: str) -> PolicyError:
+        return PolicyError(f"{key}: {message}", path=source)
+
+    for key in data:
+        if key not in _TOP:
+            raise fail(key, f"unknown key (known: {', '.join(sorted(_TOP))})")
+    name = data.get("name", "policy")
+    if not isinstance(name, str):
+        raise fail("name", "expected text")
+    max_unknown = data.get("max_unknown")
+    if max_unknown is not None and (
+        not isinstance(max_unknown, int) or isinstance(max_unknown, bool) or max_unknown < 0
+    ):
+        raise fail("max_unknown", f"{max_unknown!r} is not a whole number of hosts, 0 or more")
+    share = data.get("max_unknown_share")
+    if share is not None:
+        if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
+            raise fail("max_unknown_share", f"{share!r} is not a share from 0 to 1")
+        share = float(share)
+    scope = _scope(data.get("scope", {}), fail)
+    treatment = dict(DEFAULT_TREATMENT)
+    statuses = data.get("statuses", {})
+    if not isinstance(statuses, dict):
+        raise fail("statuses", "expected a table")
+    for key, value in statuses.items():
+        try:
+            status = Status(key)
+        except ValueError:
+            raise fail(
+                f"statuses.{key}", f"unknown status (known: {', '.join(s.value for s in Status)})"
+            ) from None
+        try:
+            treatment[status] = Treatment(value)
+        except ValueError:
+            raise fail(f"statuses.{key}", f"{value!r} is not fail, warn or pass") from None
+    return Policy(
+        name=name,
+        treatment=tuple(treatment.items()),
+        max_unknown=max_unknown,
+        max_unknown_share=share,
+        scope=scope,
+        source=source,
+    )
+
+
+def _scope(value: Any, fail: Any) -> Scope:
+    if not isinstance(value, dict):
+        raise fail("scope", "expected a table")
+    for key in value:
+        if key not in _SCOPE:
+            raise fail(f"scope.{key}", f"unknown key (known: {', '.join(sorted(_SCOPE))})")
+
+    def texts(key: str) -> tuple[str, ...]:
+        items = value.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, str) and i for i in items):
+            raise fail(f"scope.{key}", "expected a list of names")
+        return tuple(items)
+
+    tags = value.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(v, str) for v in tags.values()):
+        raise fail("scope.tags", "expected a table of column = value")
+    return Scope(
+        sites=texts("sites"),
+        owners=texts("owners"),
+        tags=tuple((k.lower(), v) for k, v in tags.items()),
+        hosts=texts("hosts"),
+    )

@@ -1,0 +1,140 @@
+"""gate(findings, policy, exemptions, today) -> Verdict: pure, so the exit decision of a
+change review is the most tested code in kbscan, not the least."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+from kbscan.gate.model import Exemption, HostOutcome, Outcome, Policy, Scope, Treatment, Verdict
+from kbscan.model import Finding, Status
+
+
+def in_scope(finding: Finding, scope: Scope) -> bool:
+    if scope.everything:
+        return True
+    target = finding.facts.target
+    site = (target.site if target else None) or ""
+    owner = (target.owner if target else None) or ""
+    extra = {k.lower(): v for k, v in (target.extra if target else ())}
+    if scope.hosts and finding.host.lower() not in {h.lower() for h in scope.hosts}:
+        return False
+    if scope.sites and site.lower() not in {s.lower() for s in scope.sites}:
+        return False
+    if scope.owners and owner.lower() not in {o.lower() for o in scope.owners}:
+        return False
+    return all(extra.get(key, "").lower() == value.lower() for key, value in scope.tags)
+
+
+def gate(
+    findings: Sequence[Finding],
+    policy: Policy,
+    exemptions: Sequence[Exemption],
+    today: date,
+) -> Verdict:
+    kb_id = findings[0].kb_id if findings else ""
+    by_host: dict[str, list[Exemption]] = {}
+    for exemption in exemptions:
+        if exemption.kb_id.upper() == kb_id.upper():
+            by_host.setdefault(exemption.host.lower(), []).append(exemption)
+    used: list[Exemption] = []
+    expired: list[Exemption] = []
+    outcomes: list[HostOutcome] = []
+    touched: set[str] = set()
+    for finding in sorted(findings, key=lambda f: f.host.lower()):
+        if not in_scope(finding, policy.scope):
+            outcomes.append(
+                HostOutcome(
+                    finding.host, finding.status, Outcome.OUT_OF_SCOPE, "not in the policy's scope"
+                )
+            )
+            continue
+        treatment = policy.treat(finding.status)
+        if treatment is Treatment.PASS:
+            outcomes.append(HostOutcome(finding.host, finding.status, Outcome.PASS, finding.reason))
+            continue
+        if treatment is Treatment.WARN:
+            outcomes.append(HostOutcome(finding.host, finding.status, Outcome.WARN, finding.reason))
+            continue
+        candidates = by_host.get(finding.host.lower(), [])
+        touched.add(finding.host.lower())
+        valid = [e for e in candidates if e.valid_on(today)]
+        if valid:
+            best = max(valid, key=lambda e: e.expires)
+            used.append(best)
+            outcomes.append(
+                HostOutcome(
+                    finding.host,
+                    finding.status,
+                    Outcome.EXEMPT,
+                    f"exempted until {best.expires.isoformat()} by {best.approver}: {best.reason}",
+                    best,
+                )
+            )
+            continue
+        lapsed = [e for e in candidates if not e.valid_on(today)]
+        reason = finding.reason
+        lapsed_one: Exemption | None = None
+        if lapsed:
+            lapsed_one = max(lapsed, key=lambda e: e.expires)
+            expired.append(lapsed_one)
+            reason = (
+                f"exemption expired on {lapsed_one.expires.isoformat()} "
+                f"({lapsed_one.approver}); {reason}"
+            )
+        outcomes.append(HostOutcome(finding.host, finding.status, Outcome.FAIL, reason, lapsed_one))
+    unused = tuple(
+        e for e in exemptions if e.host.lower() not in touched or e.kb_id.upper() != kb_id.upper()
+    )
+
+    reasons: list[str] = []
+    failing = [o for o in outcomes if o.outcome is Outcome.FAIL]
+    if failing:
+        counts: dict[Status, int] = {}
+        for o in failing:
+            counts[o.status] = counts.get(o.status, 0) + 1
+        reasons.append(
+            f"{len(failing)} host(s) fail the policy: "
+            + ", ".join(f"{n} {s.value}" for s, n in counts.items())
+        )
+    scoped = [o for o in outcomes if o.outcome is not Outcome.OUT_OF_SCOPE]
+    unknown = sum(1 for o in scoped if o.status is Status.UNKNOWN and o.outcome is Outcome.WARN)
+    unknown_failed = False
+    if policy.max_unknown is not None and unknown > policy.max_unknown:
+        unknown_failed = True
+        reasons.append(
+            f"{unknown} host(s) could not be judged (UNKNOWN); "
+            f"the policy allows {policy.max_unknown}"
+        )
+    if policy.max_unknown_share is not None and scoped:
+        share = unknown / len(scoped)
+        if share > policy.max_unknown_share:
+            unknown_failed = True
+            reasons.append(
+                f"{share:.1%} of the hosts in scope could not be judged (UNKNOWN); "
+                f"the policy allows {policy.max_unknown_share:.1%}"
+            )
+    if unknown and not unknown_failed:
+        reasons.append(f"{unknown} host(s) could not be judged (UNKNOWN); the policy allows it")
+    if expired:
+        reasons.append(f"{len(expired)} exemption(s) have expired")
+    passed = not failing and not unknown_failed
+    if passed:
+        warned = sum(1 for o in outcomes if o.outcome is Outcome.WARN)
+        exempt = sum(1 for o in outcomes if o.outcome is Outcome.EXEMPT)
+        reasons.append(
+            f"passes: {len(scoped)} host(s) in scope"
+            + (f", {exempt} exempted" if exempt else "")
+            + (f", {warned} with warnings (UNKNOWN or warn statuses)" if warned else "")
+        )
+    return Verdict(
+        passed=passed,
+        policy=policy,
+        kb_id=kb_id,
+        today=today,
+        hosts=tuple(outcomes),
+        reasons=tuple(reasons),
+        exemptions_used=tuple(used),
+        exemptions_expired=tuple(expired),
+        exemptions_unused=unused,
+    )
