@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -41,6 +42,13 @@ def _parser() -> argparse.ArgumentParser:
         prog="kbscan", description="Hotfix applicability and compliance scanner for Windows fleets."
     )
     parser.add_argument("--version", action="version", version=f"kbscan {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log progress to stderr (-v hosts, -vv protocol detail)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("inspect", help="print the version and machine type of PE files")
@@ -184,6 +192,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return EXIT_OK if exc.code == 0 else EXIT_INPUT
+    _logging(args.verbose, stderr)
     try:
         if args.command == "inspect":
             return _inspect(args, stdout, stderr)
@@ -251,6 +260,12 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(
             "kbscan: warning: HTTPS certificates are not validated; a host can be impersonated\n"
         )
+    if args.transport == "basic" and not args.https and not args.allow_basic_over_http:
+        stderr.write(
+            "kbscan: error: --transport basic over plain HTTP would send the password in "
+            "clear text; add --https, choose another transport, or --allow-basic-over-http\n"
+        )
+        return EXIT_INPUT
     password = obtain_password(args.transport, args.username, args.keyring)
     settings = WinrmSettings(
         username=args.username,
@@ -308,6 +323,18 @@ class _Progress:
     def update(self, facts: HostFacts) -> None:
         if self.bar is not None:
             self.bar.update(1)
+
+
+def _logging(verbosity: int, stderr: TextIO) -> None:
+    """-v: one line per host; -vv: everything, the HTTP library included."""
+    if not verbosity:
+        return
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
+    logging.getLogger("kbscan").setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
 
 
 def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stderr: TextIO) -> int:

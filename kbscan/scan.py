@@ -10,6 +10,7 @@ since retrying them locks accounts.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -21,6 +22,7 @@ from kbscan.journal import Journal
 from kbscan.model import HostFacts, Target
 
 DEFAULT_WORKERS = 32
+log = logging.getLogger("kbscan.scan")
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def scan_targets(
             attempt += 1
             with lock:
                 counters["retries"] += 1
+            log.info("%s: transient failure, retry %d of %d", target.host, attempt, retries)
             time.sleep(backoff * (2 ** (attempt - 1)))
 
     executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kbscan")
@@ -84,6 +87,11 @@ def scan_targets(
             for future in finished:
                 facts = future.result()
                 journal.append(facts)
+                log.info(
+                    "%s: collected%s",
+                    facts.host,
+                    f" ({facts.failure.category.value})" if facts.failure else "",
+                )
                 results[facts.host.lower()] = facts
                 if on_result is not None:
                     on_result(facts)

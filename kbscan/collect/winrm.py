@@ -9,6 +9,7 @@ says may hold the password.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_outp
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, KbDefinition, Target
 
 OPERATION_TIMEOUT_FAULT = 2150858793
+log = logging.getLogger("kbscan.winrm")
 _PYWINRM_TRANSPORTS = {
     "ntlm": "ntlm",
     "kerberos": "kerberos",
@@ -91,15 +93,25 @@ class WinrmCollector:
     def collect(self, target: Target) -> Collected:
         started = self.clock()
         trips = [0]
+        log.debug(
+            "%s: connecting to %s (%s)",
+            target.host,
+            self.settings.endpoint(target),
+            target.transport or self.settings.transport,
+        )
         try:
             output = self._run(target, trips)
         except _Failure as failure:
+            log.info(
+                "%s: %s: %s", target.host, failure.category.value, self._scrub(failure.message)
+            )
             return Collected(
                 self._failed(target, started, failure.category, failure.message),
                 trips[0],
                 failure.transient,
             )
         facts = parse_probe_output(output, self.kb, target, started, "winrm")
+        log.debug("%s: %d bytes in %d round trips", target.host, len(output), trips[0])
         return Collected(facts, trips[0], False)
 
     def _failed(
@@ -126,8 +138,8 @@ class WinrmCollector:
         if transport == "basic" and scheme == "http" and not s.allow_basic_over_http:
             raise _Failure(
                 FailureCategory.REFUSED_CREDENTIALS,
-                "basic authentication over plain HTTP would send the password in clear text; "
-                "use https, another transport, or --allow-basic-over-http",
+                "basic auth over plain HTTP refused (password in clear text); use https, "
+                "another transport or --allow-basic-over-http",
             )
         deadline = time.monotonic() + s.deadline
         try:

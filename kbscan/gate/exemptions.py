@@ -15,6 +15,7 @@ from kbscan.errors import InputError
 from kbscan.gate.model import Exemption
 
 REQUIRED = ("host", "kb", "reason", "approver", "expires")
+MAX_EXEMPTIONS_BYTES = 16 * 1024 * 1024
 
 
 class ExemptionError(InputError):
@@ -23,6 +24,8 @@ class ExemptionError(InputError):
 
 def load_exemptions(path: Path) -> tuple[Exemption, ...]:
     try:
+        if path.stat().st_size > MAX_EXEMPTIONS_BYTES:
+            raise ExemptionError("larger than 16 MiB; not an exemptions file", path=str(path))
         text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise ExemptionError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None

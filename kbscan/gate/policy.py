@@ -46,6 +46,10 @@ def load_policy(path: Path) -> Policy:
         raise PolicyError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
     if len(raw) > MAX_POLICY_BYTES:
         raise PolicyError("larger than 1 MiB; not a policy", path=str(path))
+    if not raw.strip():
+        raise PolicyError(
+            "empty policy file; leave out --policy for the default policy", path=str(path)
+        )
     try:
         data = tomllib.loads(raw.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:

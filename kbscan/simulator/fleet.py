@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import csv
 import socket
+import ssl
 import threading
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from kbscan.simulator.profile import SimHost, load_profile
 from kbscan.simulator.wsman import SimulatedHost
@@ -26,16 +28,18 @@ class SimulatedFleet:
         password: str,
         *,
         operation_timeout: float = 2.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.hosts = hosts
         self.username = username
         self._password = password
         self.operation_timeout = operation_timeout
+        self.tls = tls
         self.running: dict[str, SimulatedHost] = {}
         self.endpoints: dict[str, tuple[str, int]] = {}
 
     @classmethod
-    def from_folder(cls, folder: Path, username: str, password: str, **kw: float) -> SimulatedFleet:
+    def from_folder(cls, folder: Path, username: str, password: str, **kw: Any) -> SimulatedFleet:
         files = folder / "files"
         hosts = [load_profile(p, files) for p in sorted(folder.glob("*.json"))]
         return cls(hosts, username, password, **kw)
@@ -46,7 +50,11 @@ class SimulatedFleet:
                 self.endpoints[host.host] = ("127.0.0.1", _closed_port())
                 continue
             sim = SimulatedHost(
-                host, self.username, self._password, operation_timeout=self.operation_timeout
+                host,
+                self.username,
+                self._password,
+                operation_timeout=self.operation_timeout,
+                tls=self.tls,
             )
             self.running[host.host] = sim
             self.endpoints[host.host] = (str(sim.address), int(sim.port))
@@ -69,7 +77,7 @@ class SimulatedFleet:
         """A CSV inventory naming each host with the loopback address and port it has."""
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["host", "address", "port", "transport", "site", "owner"])
+            writer.writerow(["host", "address", "port", "transport", "scheme", "site", "owner"])
             for host in self.hosts:
                 address, port = self.endpoints[host.host]
                 writer.writerow(
@@ -78,6 +86,7 @@ class SimulatedFleet:
                         address,
                         port,
                         transport,
+                        "https" if self.tls else "http",
                         host.extra.get("site", ""),
                         host.extra.get("owner", ""),
                     ]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import ssl
 import threading
 import time
 import uuid
@@ -287,9 +288,12 @@ class SimulatedHost:
         *,
         bind: str = "127.0.0.1",
         operation_timeout: float = 2.0,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.state = HostState(host, username, password)
         self._server = _Server((bind, 0), self.state, operation_timeout)
+        if tls is not None:  # WinRM over HTTPS, as on port 5986
+            self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.address, self.port = self._server.server_address[:2]
         self._thread = threading.Thread(
             target=self._server.serve_forever,
