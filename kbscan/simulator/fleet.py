@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import os
 import socket
 import ssl
+import tempfile
 import threading
 from pathlib import Path
 from types import TracebackType
@@ -45,6 +48,14 @@ class SimulatedFleet:
         return cls(hosts, username, password, **kw)
 
     def __enter__(self) -> SimulatedFleet:
+        # NTLM: pyspnego's acceptor reads its accounts from the file $NTLM_USER_FILE names
+        # (DOMAIN:USER:PASSWORD); it lives only while the fleet runs.
+        domain, _, user = self.username.rpartition("\\")
+        self._user_file = tempfile.NamedTemporaryFile("w", suffix=".ntlm", delete=False)
+        self._user_file.write(f"{domain}:{user}:{self._password}\n")
+        self._user_file.close()
+        self._previous_user_file = os.environ.get("NTLM_USER_FILE")
+        os.environ["NTLM_USER_FILE"] = self._user_file.name
         for host in self.hosts:
             if host.behaviour == "down":
                 self.endpoints[host.host] = ("127.0.0.1", _closed_port())
@@ -72,6 +83,12 @@ class SimulatedFleet:
         for stopper in stoppers:
             stopper.join()
         self.running.clear()
+        if self._previous_user_file is None:
+            os.environ.pop("NTLM_USER_FILE", None)
+        else:
+            os.environ["NTLM_USER_FILE"] = self._previous_user_file
+        with contextlib.suppress(OSError):
+            os.unlink(self._user_file.name)
 
     def write_inventory(self, path: Path, transport: str = "basic") -> Path:
         """A CSV inventory naming each host with the loopback address and port it has."""

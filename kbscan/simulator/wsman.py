@@ -13,12 +13,15 @@ import base64
 import contextlib
 import os
 import ssl
+import struct
 import threading
 import time
 import uuid
 import xml.etree.ElementTree as ET
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+import spnego
 
 from kbscan.simulator.profile import SimHost
 from kbscan.simulator.shell import Shell
@@ -41,6 +44,7 @@ OPERATION_TIMEOUT_CODE = 2150858793
 QUOTA_CODE = 2150859174
 CHUNK = 256 * 1024  # bytes of output per Receive response
 HUGE_OUTPUT = 80 * 1024 * 1024
+_BOUNDARY = b"--Encrypted Boundary"
 
 
 def _envelope(action: str, relates_to: str, body: str) -> bytes:
@@ -83,6 +87,7 @@ class HostState:
         self.shells: dict[str, dict[str, _Command]] = {}
         self.lock = threading.Lock()
         self.requests = 0
+        self.sealed_requests = 0  # bodies that arrived NTLM-encrypted
 
     def authorised(self, header: str | None) -> bool:
         return header is not None and header == self._auth
@@ -109,9 +114,29 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(OSError):
                 self.connection.shutdown(2)
             return
-        if not state.authorised(self.headers.get("Authorization")) or host.behaviour == "refuse":
-            self._send(401, b"", extra={"WWW-Authenticate": 'Basic realm="WSMAN"'})
+        authorization = self.headers.get("Authorization") or ""
+        if authorization.startswith(("Negotiate ", "NTLM ")):
+            if host.behaviour == "refuse":
+                self._challenge()
+                return
+            if self._ntlm_step(authorization):
+                return  # a handshake leg was answered; the next request carries the body
+        elif self._ntlm is not None and self._ntlm.complete:
+            pass  # this connection authenticated with NTLM; its bodies are sealed
+        elif host.behaviour == "refuse" or not state.authorised(authorization):
+            self._challenge()
             return
+        if self._ntlm is not None and self._ntlm.complete:
+            if not body:  # pywinrm's empty POST that sets up message encryption
+                self._send(200, b"")
+                return
+            try:
+                body = self._decrypt(body)
+            except Exception:  # a body that does not decrypt is refused, as Windows does
+                self._send(400, b"")
+                return
+            with state.lock:
+                state.sealed_requests += 1
         if host.behaviour == "garbage":
             self._send(200, b"\x00\xff<html>Service Unavailable</html>\r\n", "text/html")
             return
@@ -250,6 +275,64 @@ class _Handler(BaseHTTPRequestHandler):
     def _reply(self, action: str, relates_to: str, body: str) -> None:
         self._send(200, _envelope(action, relates_to, body))
 
+    # --- NTLM with WinRM message encryption (pyspnego's acceptor) ---------------------
+
+    _ntlm: Any = None  # the NTLM context of this TCP connection
+
+    def _challenge(self) -> None:
+        self._ntlm = None
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", "Negotiate")
+        self.send_header("WWW-Authenticate", 'Basic realm="WSMAN"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def _ntlm_step(self, authorization: str) -> bool:
+        """Answer one leg of the handshake; False once the context is complete."""
+        scheme, _, token = authorization.partition(" ")
+        if self._ntlm is None or self._ntlm.complete:
+            self._ntlm = spnego.server(protocol="ntlm")
+        try:
+            answer = self._ntlm.step(base64.b64decode(token))
+        except Exception:  # wrong password, unknown user, a malformed token
+            self._ntlm = None
+            self._send(401, b"", extra={"WWW-Authenticate": "Negotiate"})
+            return True
+        if self._ntlm.complete:
+            return False
+        self.send_response(401)
+        self.send_header("WWW-Authenticate", f"{scheme} {base64.b64encode(answer or b'').decode()}")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
+
+    def _decrypt(self, body: bytes) -> bytes:
+        parts = [p for p in body.split(_BOUNDARY + b"\r\n") if p]
+        payload = parts[1]
+        if payload.endswith(_BOUNDARY + b"--\r\n"):
+            payload = payload[: -len(_BOUNDARY + b"--\r\n")]
+        encrypted = payload.replace(b"\tContent-Type: application/octet-stream\r\n", b"", 1)
+        length = struct.unpack("<i", encrypted[:4])[0]
+        data: bytes = self._ntlm.unwrap(encrypted[4 : 4 + length] + encrypted[4 + length :]).data
+        return data
+
+    def _encrypt(self, message: bytes) -> bytes:
+        wrapped: bytes = self._ntlm.wrap(message, encrypt=True).data
+        signature, sealed = wrapped[:16], wrapped[16:]
+        return (
+            _BOUNDARY + b"\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
+            b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
+            + str(len(message)).encode()
+            + b"\r\n"
+            + _BOUNDARY
+            + b"\r\n\tContent-Type: application/octet-stream\r\n"
+            + struct.pack("<i", len(signature))
+            + signature
+            + sealed
+            + _BOUNDARY
+            + b"--\r\n"
+        )
+
     def _send(
         self,
         status: int,
@@ -257,6 +340,12 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str = "application/soap+xml;charset=UTF-8",
         extra: dict[str, str] | None = None,
     ) -> None:
+        if status in (200, 500) and body and self._ntlm is not None and self._ntlm.complete:
+            body = self._encrypt(body)
+            content_type = (
+                'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";'
+                'boundary="Encrypted Boundary"'
+            )
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
