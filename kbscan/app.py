@@ -192,7 +192,7 @@ def scan_fleet(
     )
 
 
-DEMO_USER = "demo-admin"
+DEMO_USER = "DEMO\\kbscan-svc"
 
 
 def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) -> ScanOutcome:
@@ -205,12 +205,11 @@ def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) ->
     out_dir.mkdir(parents=True, exist_ok=True)
     fleet_dir = data_dir() / "demo" / "fleet"
     with SimulatedFleet.from_folder(fleet_dir, DEMO_USER, password, operation_timeout=1.0) as fleet:
-        inventory = fleet.write_inventory(out_dir / "demo-inventory.csv")
+        inventory = fleet.write_inventory(out_dir / "demo-inventory.csv", transport="ntlm")
         settings = WinrmSettings(
             username=DEMO_USER,
             password=password,
-            transport="basic",
-            allow_basic_over_http=True,  # loopback only: nothing leaves this machine
+            transport="ntlm",  # with WinRM message encryption, as against real hosts
             fetch_files=True,
             read_timeout=4,
             operation_timeout=2,

@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from kbscan.collect.winrm import Collected
 from kbscan.journal import Journal
-from kbscan.model import HostFacts, Target
+from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
 
 DEFAULT_WORKERS = 32
 log = logging.getLogger("kbscan.scan")
@@ -63,7 +64,18 @@ def scan_targets(
             collect = local.collect = make_collector()
         attempt = 0
         while True:
-            result = collect(target)
+            try:
+                result = collect(target)
+            except Exception as exc:  # a collector bug must cost one host, not the scan
+                log.warning("%s: collector failed: %s", target.host, type(exc).__name__)
+                return HostFacts(
+                    host=target.host,
+                    collected_at=datetime.now(UTC),
+                    target=target,
+                    failure=CollectionFailure(
+                        FailureCategory.WINRM_FAULT, f"collector failed ({type(exc).__name__})"
+                    ),
+                )
             with lock:
                 counters["trips"] += result.round_trips
             if not result.transient or attempt >= retries:

@@ -15,6 +15,7 @@ from tests.simfleet import PASSWORD, USER, fleet, variant
 def _scan(tmp: Path, password: str, hosts: list) -> tuple[dict, object]:
     settings = WinrmSettings(username=USER, password=password, transport="ntlm",
                              fetch_files=True, read_timeout=3, operation_timeout=1, deadline=3.0)
+    tmp.mkdir(exist_ok=True)
     with fleet(hosts) as f:
         inv = f.write_inventory(tmp / "inventory.csv", transport="ntlm")
         outcome = app.scan_fleet(inv, "KB934709", tmp / "out", settings, workers=4,

@@ -157,3 +157,28 @@ def test_round_trips_per_host(tmp_path: Path, fetch: bool) -> None:
                                  formats=[OutputFormat.JSON])  # fmt: skip
     # Create, Command, Receive, Signal, Delete: one shell, one command per host.
     assert outcome.stats.round_trips == 4 * 5
+
+
+def test_a_collector_that_raises_costs_one_host_not_the_scan(tmp_path: Path) -> None:
+    from kbscan.journal import Journal
+    from kbscan.model import Target
+    from kbscan.scan import scan_targets
+
+    def make() -> object:
+        def collect(target: Target) -> object:
+            if target.host == "boom":
+                raise RuntimeError("a bug")
+            from kbscan.collect.winrm import Collected
+            from kbscan.model import HostFacts
+
+            return Collected(HostFacts(host=target.host), 1, False)
+
+        return collect
+
+    journal = Journal(tmp_path / "facts.jsonl")
+    journal.open(fresh=True)
+    results, _ = scan_targets([Target("ok"), Target("boom")], make, journal, workers=2)  # type: ignore[arg-type]
+    journal.close()
+    assert results["ok"].failure is None
+    failure = results["boom"].failure
+    assert failure is not None and "RuntimeError" in failure.message

@@ -166,7 +166,7 @@ class WinrmCollector:
             return output
         except _Failure:
             raise
-        except InvalidCredentialsError:
+        except (InvalidCredentialsError, PermissionError):  # requests_ntlm: no challenge
             raise _Failure(
                 FailureCategory.REFUSED_CREDENTIALS,
                 "the server rejected the credentials (HTTP 401)",
@@ -204,6 +204,11 @@ class WinrmCollector:
             ) from None
         except WinRMError as exc:
             raise _Failure(FailureCategory.WINRM_FAULT, f"WinRM: {exc}") from None
+        except Exception as exc:  # a library failing in a way nobody listed: still one host
+            log.debug("%s: unexpected %s", target.host, type(exc).__name__)
+            raise _Failure(
+                FailureCategory.WINRM_FAULT, f"unexpected client error ({type(exc).__name__})"
+            ) from None
 
     def _call(
         self, trips: list[int], func: Callable[..., object], *args: object, **kw: object
