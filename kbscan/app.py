@@ -63,13 +63,17 @@ def judge(
 def write_reports(
     evaluation: Evaluation, out_dir: Path, formats: Sequence[OutputFormat]
 ) -> tuple[Path, ...]:
+    _make_folder(out_dir)
+    return tuple(fmt.writer().write(evaluation, out_dir) for fmt in formats)
+
+
+def _make_folder(folder: Path) -> None:
     try:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ReportError(
-            f"cannot create folder: {exc.strerror or exc}", path=str(out_dir)
+            f"cannot create folder: {exc.strerror or exc}", path=str(folder)
         ) from None
-    return tuple(fmt.writer().write(evaluation, out_dir) for fmt in formats)
 
 
 def evaluate_facts(
@@ -104,12 +108,7 @@ def report_facts(
         open_facts(facts_path), kb, str(facts_path), now or datetime.now(UTC)
     )
     folder = output.parent if output.suffix.lower() == ".xlsx" else output
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReportError(
-            f"cannot create folder: {exc.strerror or exc}", path=str(folder)
-        ) from None
+    _make_folder(folder)
     written: list[Path] = []
     if output.suffix.lower() == ".xlsx":
         written.append(ExcelReport().write_to(evaluation, output))
