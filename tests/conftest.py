@@ -17,9 +17,12 @@ def kb() -> KbDefinition:
 
 
 # Hypothesis: a quick profile for every test run, and a long one for a fuzz campaign:
-#   HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py
+#   HYPOTHESIS_PROFILE=fuzz [KBSCAN_FUZZ_EXAMPLES=5000] pytest tests/test_fuzz.py
 settings.register_profile("default", max_examples=150, deadline=None, derandomize=True)
 settings.register_profile(
-    "fuzz", max_examples=20_000, deadline=None, suppress_health_check=list(HealthCheck)
+    "fuzz",
+    max_examples=int(os.environ.get("KBSCAN_FUZZ_EXAMPLES", "5000")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))

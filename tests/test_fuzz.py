@@ -1,7 +1,8 @@
 """Fuzzing the two readers of hostile bytes: the PE reader and the probe-output parser.
 
 Every run tries 150 cases per property (derandomized, so CI is repeatable); a longer
-campaign is ``HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py`` (20,000 per property).
+campaign is ``HYPOTHESIS_PROFILE=fuzz pytest tests/test_fuzz.py`` (5,000 cases per
+property, or ``KBSCAN_FUZZ_EXAMPLES``).
 """
 
 from __future__ import annotations
