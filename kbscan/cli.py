@@ -20,7 +20,7 @@ from typing import Any, TextIO
 from tqdm import tqdm
 
 from kbscan import __version__, app
-from kbscan.collect.winrm import WinrmSettings
+from kbscan.collect.winrm import WinrmSettings, transport_missing
 from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
@@ -264,6 +264,13 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         stderr.write(
             "kbscan: error: --transport basic over plain HTTP would send the password in "
             "clear text; add --https, choose another transport, or --allow-basic-over-http\n"
+        )
+        return EXIT_INPUT
+    missing = transport_missing(args.transport)
+    if missing is not None:
+        stderr.write(
+            f"kbscan: error: the {args.transport} transport needs a library "
+            f"pywinrm does not have here: {missing}\n"
         )
         return EXIT_INPUT
     password = obtain_password(args.transport, args.username, args.keyring)

@@ -170,3 +170,20 @@ def test_no_password_anywhere_is_an_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "no password: set KBSCAN_PASSWORD" in done.stderr
+
+
+def test_a_transport_without_its_library_is_a_clear_error(tmp_path: Path) -> None:
+    from winrm import transport as pywinrm_transport
+
+    if pywinrm_transport.HAVE_CREDSSP:
+        pytest.skip("requests-credssp is installed here")
+    inv = tmp_path / "hosts.txt"
+    inv.write_text("lon-smtp01\n")
+    done = subprocess.run(
+        [sys.executable, "-m", "kbscan", "scan", str(inv), "--kb", "KB934709", "-o",
+         str(tmp_path / "o"), "--transport", "credssp", "--https", "--username", USER],
+        env={**os.environ, "KBSCAN_PASSWORD": PASSWORD}, capture_output=True, text=True,
+        timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "pip install 'kbscan[credssp]'" in done.stderr

@@ -40,6 +40,24 @@ _PYWINRM_TRANSPORTS = {
 }
 
 
+_TRANSPORT_EXTRAS = {"kerberos": "kerberos", "credssp": "credssp"}
+
+
+def transport_missing(transport: str) -> str | None:
+    """What to install when pywinrm lacks the library a transport needs, else None."""
+    from winrm import transport as pywinrm_transport
+
+    available = {
+        "kerberos": pywinrm_transport.HAVE_KERBEROS,
+        "credssp": pywinrm_transport.HAVE_CREDSSP,
+        "ntlm": pywinrm_transport.HAVE_NTLM,
+    }
+    if available.get(transport, True):
+        return None
+    extra = _TRANSPORT_EXTRAS.get(transport)
+    return f"pip install 'kbscan[{extra}]'" if extra else "reinstall pywinrm"
+
+
 @dataclass(frozen=True)
 class WinrmSettings:
     """How to reach hosts; the password is kept out of repr and never logged."""
