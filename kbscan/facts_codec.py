@@ -34,7 +34,17 @@ _HOST_KEYS = frozenset(
     }
 )  # fmt: skip
 _FILE_KEYS = frozenset(
-    {"path", "present", "version", "size", "modified", "collected", "binary", "binary_error"}
+    {
+        "path",
+        "present",
+        "version",
+        "size",
+        "modified",
+        "collected",
+        "binary",
+        "binary_error",
+        "binary_source",
+    }
 )
 _BINARY_KEYS = frozenset(
     {"file_version", "product_version", "version_text", "machine", "machine_code", "size", "sha256"}
@@ -158,7 +168,7 @@ def _file_from_json(f: Fields) -> FileFacts:
         size=f.opt_integer("size"),
         modified=f.opt_timestamp("modified"),
         binary=binary,
-        binary_source=None,
+        binary_source=f.opt_text("binary_source", max_len=2048),
         binary_error=f.opt_text("binary_error"),
     )
 
@@ -182,6 +192,8 @@ def _file_to_json(f: FileFacts) -> dict[str, Any]:
             "size": b.size,
             "sha256": b.sha256,
         }
+    if f.binary_source is not None:
+        out["binary_source"] = f.binary_source
     if f.binary_error is not None:
         out["binary_error"] = f.binary_error
     return out

@@ -13,7 +13,6 @@ def test_every_subpackage_is_installed() -> None:
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     listed = set(config["tool"]["setuptools"]["packages"])
     found = {
-        ".".join(p.parent.relative_to(ROOT).parts)
-        for p in (ROOT / "kbscan").rglob("__init__.py")
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "kbscan").rglob("__init__.py")
     }
     assert found <= listed, f"missing from pyproject.toml: {sorted(found - listed)}"

@@ -182,3 +182,17 @@ def test_a_collector_that_raises_costs_one_host_not_the_scan(tmp_path: Path) -> 
     assert results["ok"].failure is None
     failure = results["boom"].failure
     assert failure is not None and "RuntimeError" in failure.message
+
+
+def test_the_journal_re_judges_to_the_same_verdicts(tmp_path: Path) -> None:
+    """facts.jsonl is the seam between collecting and judging: re-evaluating it later
+    (binary evidence included) must give what the scan gave."""
+    with fleet(demo_hosts()) as f:
+        scanned = app.scan_fleet(inventory(f, tmp_path), "KB934709", tmp_path / "out",
+                                 SETTINGS, workers=8, formats=[OutputFormat.JSON])  # fmt: skip
+    again = app.evaluate_facts(tmp_path / "out" / "facts.jsonl", "KB934709", tmp_path / "again",
+                               [OutputFormat.JSON])  # fmt: skip
+    first = {f.host: (f.status, f.reason, f.decided_by) for f in scanned.evaluation.findings}
+    second = {f.host: (f.status, f.reason, f.decided_by) for f in again.evaluation.findings}
+    assert first == second
+    assert again.problems == ()
