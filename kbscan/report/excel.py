@@ -10,6 +10,7 @@ with), with characters XML cannot hold replaced.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
@@ -90,6 +91,7 @@ class _Book:
         self.kb = evaluation.kb
         self.wb = Workbook(write_only=True)
         self.styles = self._styles()
+        self._templates: dict[str, Any] = {}
         self.extra_keys = sorted(
             {k for f in evaluation.findings if f.facts.target for k, _ in f.facts.target.extra}
         )
@@ -144,7 +146,15 @@ class _Book:
         else:
             c = WriteOnlyCell(ws, value=value)
         if style is not None:
-            c.style = self.styles[style].name
+            # Setting .style looks the named style up by name on every cell, a sixth of
+            # the writing time; copying the style array of one styled cell is the same
+            # result without the search.
+            template = self._templates.get(style)
+            if template is None:
+                c.style = self.styles[style].name
+                self._templates[style] = copy(c._style)  # type: ignore[attr-defined]
+            else:
+                c._style = copy(template)  # type: ignore[attr-defined]
         return c
 
     # --- sheets ---------------------------------------------------------------------
