@@ -177,7 +177,12 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     f = p.add_argument_group("fleet")
     f.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts at once")
     f.add_argument("--retries", type=int, default=2, help="retries for transient network errors")
-    f.add_argument("--read-timeout", type=int, default=30, help="seconds per HTTP request")
+    f.add_argument(
+        "--read-timeout",
+        type=int,
+        default=30,
+        help="connect and read timeout per HTTP request, seconds",
+    )
     f.add_argument("--operation-timeout", type=int, default=20, help="WS-Man OperationTimeout")
     f.add_argument("--deadline", type=float, default=120.0, help="seconds per host, all in")
     f.add_argument(

@@ -71,7 +71,6 @@ class WinrmSettings:
     verify_certificates: bool = True
     cert_pem: str | None = None
     cert_key_pem: str | None = None
-    connect_timeout: float = 10.0
     operation_timeout: int = 20
     read_timeout: int = 30
     deadline: float = 120.0
