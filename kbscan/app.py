@@ -33,8 +33,9 @@ from kbscan.kb.article import import_article, read_article
 from kbscan.kb.directory import default_source
 from kbscan.kb.interface import KbError
 from kbscan.kb.schema import read_json
-from kbscan.model import BinaryInfo, CollectionFailure, FailureCategory, HostFacts, KbDefinition
+from kbscan.model import CollectionFailure, FailureCategory, HostFacts, KbDefinition
 from kbscan.paths import data_dir
+from kbscan.report.console import Inspection
 from kbscan.report.excel import ExcelReport
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import DiffJson, VerdictJson, VerdictMarkdown, write_junit
@@ -217,13 +218,6 @@ def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) ->
         options: dict[str, Any] = {"workers": 16, "retries": 1}
         options.update(scan_options)
         return scan_fleet(inventory, "KB934709", out_dir, settings, now=now, **options)
-
-
-@dataclass(frozen=True)
-class Inspection:
-    path: Path
-    info: BinaryInfo | None
-    error: str | None
 
 
 def inspect_files(paths: Sequence[Path]) -> tuple[Inspection, ...]:

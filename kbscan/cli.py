@@ -10,26 +10,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Any, TextIO
-
-from tqdm import tqdm
+from typing import TextIO
 
 from kbscan import __version__, app
 from kbscan.collect.winrm import WinrmSettings, transport_missing
 from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
-from kbscan.model import HostFacts
-from kbscan.report.console import render_kb, render_summary
+from kbscan.report.console import render_inspection, render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import render_diff, verdict_markdown
 from kbscan.report.safety import printable
 from kbscan.scan import DEFAULT_WORKERS
+from kbscan.terminal import Progress, configure_logging
 
 EXIT_OK = 0
 EXIT_GATE_FAILED = 1
@@ -197,7 +194,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return EXIT_OK if exc.code == 0 else EXIT_INPUT
-    _logging(args.verbose, stderr)
+    configure_logging(args.verbose, stderr)
     try:
         if args.command == "inspect":
             return _inspect(args, stdout, stderr)
@@ -221,7 +218,7 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         if args.command == "scan":
             return _scan(args, stdout, stderr)
         if args.command == "demo":
-            with _Progress(stderr, args.no_progress) as progress:
+            with Progress(stderr, args.no_progress) as progress:
                 outcome = app.run_demo(
                     args.output, on_start=progress.start, on_result=progress.update
                 )
@@ -296,7 +293,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         allow_basic_over_http=args.allow_basic_over_http,
     )
     formats = [OutputFormat(f) for f in args.formats] if args.formats else DEFAULT_FORMATS
-    with _Progress(stderr, args.no_progress) as progress:
+    with Progress(stderr, args.no_progress) as progress:
         outcome = app.scan_fleet(
             args.inventory,
             args.kb,
@@ -311,42 +308,6 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             on_result=progress.update,
         )
     return _report(outcome, stdout, stderr)
-
-
-class _Progress:
-    """A progress bar on a terminal; silence elsewhere (CI logs, pipes)."""
-
-    def __init__(self, stream: TextIO, disabled: bool) -> None:
-        self.stream = stream
-        self.enabled = not disabled and hasattr(stream, "isatty") and stream.isatty()
-        self.bar: Any = None
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.close()
-
-    def start(self, total: int) -> None:
-        if self.enabled:
-            self.bar = tqdm(total=total, file=self.stream, unit="host", desc="scanning")
-
-    def update(self, facts: HostFacts) -> None:
-        if self.bar is not None:
-            self.bar.update(1)
-
-
-def _logging(verbosity: int, stderr: TextIO) -> None:
-    """-v: one line per host; -vv: everything, the HTTP library included."""
-    if not verbosity:
-        return
-    handler = logging.StreamHandler(stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.handlers = [handler]
-    root.setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
-    logging.getLogger("kbscan").setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
 
 
 def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stderr: TextIO) -> int:
@@ -404,48 +365,14 @@ def _kb(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
 
 
 def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
-    failed = False
-    for result in app.inspect_files(args.files):
-        info = result.info
-        if info is None:
-            failed = True
-            if args.json:
-                obj = {"path": str(result.path), "unreadable": True, "reason": result.error}
-                stdout.write(json.dumps(obj) + "\n")
+    results = app.inspect_files(args.files)
+    for result in results:
+        stdout.write(render_inspection(result, as_json=args.json))
+        if result.info is None:
             stderr.write(
                 f"kbscan: error: {printable(str(result.path))}: unreadable: {result.error}\n"
             )
-            continue
-        if args.json:
-            stdout.write(
-                json.dumps(
-                    {
-                        "path": str(result.path),
-                        "file_version": str(info.file_version) if info.file_version else None,
-                        "product_version": str(info.product_version)
-                        if info.product_version
-                        else None,
-                        "version_string": str(info.version_text) if info.version_text else None,
-                        "branch": info.version_text.branch if info.version_text else None,
-                        "machine": info.machine,
-                        "machine_code": f"0x{info.machine_code:04x}",
-                        "size": info.size,
-                        "sha256": info.sha256,
-                    }
-                )
-                + "\n"
-            )
-        else:
-            version = str(info.file_version) if info.file_version else "no version resource"
-            tag = (
-                f" ({info.version_text.tag})" if info.version_text and info.version_text.tag else ""
-            )
-            stdout.write(
-                f"{printable(str(result.path))}: file {version}{printable(tag)}, "
-                f"product {info.product_version or '-'}, machine {info.machine} "
-                f"(0x{info.machine_code:04x}), {info.size} bytes\n"
-            )
-    return EXIT_INPUT if failed else EXIT_OK
+    return EXIT_INPUT if any(r.info is None for r in results) else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,11 +2,24 @@
 
 from __future__ import annotations
 
-from kbscan.model import KbDefinition, Status
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from kbscan.model import BinaryInfo, KbDefinition, Status
 from kbscan.report.interface import Evaluation
 from kbscan.report.safety import printable
 
 MAX_HOST_LINES = 40
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """One file given to ``kbscan inspect``: what it is, or why it is unreadable."""
+
+    path: Path
+    info: BinaryInfo | None
+    error: str | None
 
 
 def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -> str:
@@ -99,3 +112,39 @@ def render_kb(kb: KbDefinition) -> str:
         "Paths: " + ", ".join(sorted({r.path for r in kb.files})),
     ]
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def render_inspection(result: Inspection, *, as_json: bool) -> str:
+    """One line for ``kbscan inspect``: text, or a JSON object per file."""
+    info = result.info
+    if info is None:
+        if as_json:
+            return (
+                json.dumps({"path": str(result.path), "unreadable": True, "reason": result.error})
+                + "\n"
+            )
+        return ""
+    if as_json:
+        return (
+            json.dumps(
+                {
+                    "path": str(result.path),
+                    "file_version": str(info.file_version) if info.file_version else None,
+                    "product_version": str(info.product_version) if info.product_version else None,
+                    "version_string": str(info.version_text) if info.version_text else None,
+                    "branch": info.version_text.branch if info.version_text else None,
+                    "machine": info.machine,
+                    "machine_code": f"0x{info.machine_code:04x}",
+                    "size": info.size,
+                    "sha256": info.sha256,
+                }
+            )
+            + "\n"
+        )
+    version = str(info.file_version) if info.file_version else "no version resource"
+    tag = f" ({info.version_text.tag})" if info.version_text and info.version_text.tag else ""
+    return (
+        f"{printable(str(result.path))}: file {version}{printable(tag)}, "
+        f"product {info.product_version or '-'}, machine {info.machine} "
+        f"(0x{info.machine_code:04x}), {info.size} bytes\n"
+    )

@@ -1,0 +1,47 @@
+"""What kbscan does on the operator's terminal beyond printing: a progress bar while a
+scan runs, and log lines when asked for with -v."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, TextIO
+
+from tqdm import tqdm
+
+from kbscan.model import HostFacts
+
+
+class Progress:
+    """A progress bar on a terminal; silence elsewhere (CI logs, pipes)."""
+
+    def __init__(self, stream: TextIO, disabled: bool) -> None:
+        self.stream = stream
+        self.enabled = not disabled and hasattr(stream, "isatty") and stream.isatty()
+        self.bar: Any = None
+
+    def __enter__(self) -> Progress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+    def start(self, total: int) -> None:
+        if self.enabled:
+            self.bar = tqdm(total=total, file=self.stream, unit="host", desc="scanning")
+
+    def update(self, facts: HostFacts) -> None:
+        if self.bar is not None:
+            self.bar.update(1)
+
+
+def configure_logging(verbosity: int, stderr: TextIO) -> None:
+    """-v: one line per host; -vv: everything, the HTTP library included."""
+    if not verbosity:
+        return
+    handler = logging.StreamHandler(stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
+    logging.getLogger("kbscan").setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
