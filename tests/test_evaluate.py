@@ -346,3 +346,11 @@ def test_every_finding_carries_host_kb_and_evidence(kb: KbDefinition) -> None:
 def test_evaluate_is_deterministic(kb: KbDefinition) -> None:
     facts = make_facts(version="6.0.3790.3959")
     assert evaluate(facts, kb) == evaluate(facts, kb)
+
+
+def test_exchange_of_unknown_version_is_not_guessed(kb: KbDefinition) -> None:
+    # The probe records an Exchange Setup key without MsiProductMajor/Minor as "unknown":
+    # it may be 2000 or 2003 (excluded) or 2007 (not), so the host cannot be judged.
+    f = evaluate(make_facts(exchange="unknown", version="6.0.3790.3959"), kb)
+    assert f.status is Status.UNKNOWN
+    assert "Exchange Server version" in f.reason
