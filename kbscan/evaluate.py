@@ -122,6 +122,8 @@ class _Judge:
             if f.products is None:
                 return self.incomplete(f"{product.name} presence")
             for name, version in f.products:
+                if name.lower() == product.name.lower() and version == "unknown":
+                    return self.incomplete(f"{product.name} version (installed, but which?)")
                 if name.lower() == product.name.lower() and version in product.versions:
                     return self.not_applicable(
                         f"{name} {version} is installed: {product.reason}",
