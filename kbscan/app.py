@@ -61,6 +61,13 @@ def judge(
     return evaluation, batch.problems
 
 
+def _judge_file(
+    path: Path, kb: KbDefinition, now: datetime
+) -> tuple[Evaluation, tuple[InputError, ...]]:
+    """Judge a facts.jsonl file or a folder of collected evidence."""
+    return judge(open_facts(path), kb, str(path), now)
+
+
 def write_reports(
     evaluation: Evaluation, out_dir: Path, formats: Sequence[OutputFormat]
 ) -> tuple[Path, ...]:
@@ -87,9 +94,7 @@ def evaluate_facts(
 ) -> EvaluateOutcome:
     """``kbscan evaluate``: judge stored facts against one KB and write the reports."""
     kb = default_source(kb_dir).load(kb_id)
-    evaluation, problems = judge(
-        open_facts(facts_path), kb, str(facts_path), now or datetime.now(UTC)
-    )
+    evaluation, problems = _judge_file(facts_path, kb, now or datetime.now(UTC))
     written = write_reports(evaluation, out_dir, formats)
     return EvaluateOutcome(evaluation, written, problems)
 
@@ -105,9 +110,7 @@ def report_facts(
     """``kbscan report``: the workbook at ``output`` (a .xlsx path or a folder), and any
     other formats asked for beside it."""
     kb = default_source(kb_dir).load(kb_id)
-    evaluation, problems = judge(
-        open_facts(facts_path), kb, str(facts_path), now or datetime.now(UTC)
-    )
+    evaluation, problems = _judge_file(facts_path, kb, now or datetime.now(UTC))
     folder = output.parent if output.suffix.lower() == ".xlsx" else output
     _make_folder(folder)
     written: list[Path] = []
@@ -116,10 +119,6 @@ def report_facts(
         formats = [f for f in formats if f is not OutputFormat.XLSX]
     written += write_reports(evaluation, folder, formats)
     return EvaluateOutcome(evaluation, tuple(written), problems)
-
-
-def demo_facts_path() -> Path:
-    return data_dir() / "demo" / "collected"
 
 
 @dataclass(frozen=True)
@@ -324,10 +323,9 @@ def gate_facts(
     verdict (JSON, Markdown, the workbook with a Gate sheet, JUnit XML if asked)."""
     policy = load_policy(policy_path) if policy_path else Policy()
     exemptions = load_exemptions(exemptions_path) if exemptions_path else ()
-    source = default_source(kb_dir)
-    kb = source.load(kb_id)
+    kb = default_source(kb_dir).load(kb_id)
     stamp = now or datetime.now(UTC)
-    evaluation, problems = judge(open_facts(facts_path), kb, str(facts_path), stamp)
+    evaluation, problems = _judge_file(facts_path, kb, stamp)
     verdict = gate(evaluation.findings, policy, exemptions, today or stamp.date())
     inputs = [(str(facts_path), _sha256(facts_path)), (kb.origin, _sha256(Path(kb.origin)))]
     for extra in (policy_path, exemptions_path):
@@ -356,8 +354,8 @@ def diff_facts(
     """``kbscan diff``: per host, what changed between two scans."""
     kb = default_source(kb_dir).load(kb_id)
     stamp = now or datetime.now(UTC)
-    old, old_problems = judge(open_facts(before), kb, str(before), stamp)
-    new, new_problems = judge(open_facts(after), kb, str(after), stamp)
+    old, old_problems = _judge_file(before, kb, stamp)
+    new, new_problems = _judge_file(after, kb, stamp)
     evaluation = replace(new, diff=diff(old.findings, new.findings, str(before), str(after)))
     written = list(write_reports(evaluation, out_dir, [OutputFormat.XLSX]))
     written.append(DiffJson().write(evaluation, out_dir))

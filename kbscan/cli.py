@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=[f.value for f in OutputFormat],
         help="also write these formats beside it; repeat for several",
     )
-    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+    _add_kb_dir(p)
 
     p = sub.add_parser("gate", help="pass or fail a change review: policy, exemptions, verdict")
     p.add_argument("facts", type=Path, metavar="FACTS")
@@ -89,14 +89,14 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--junit", type=Path, metavar="FILE", help="also write JUnit XML here")
     p.add_argument("--today", type=date.fromisoformat, help="judge exemptions as of this date")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
-    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+    _add_kb_dir(p)
 
     p = sub.add_parser("diff", help="what changed per host between two scans")
     p.add_argument("before", type=Path, metavar="BEFORE")
     p.add_argument("after", type=Path, metavar="AFTER")
     p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
-    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+    _add_kb_dir(p)
 
     p = sub.add_parser("scan", help="scan an inventory over WinRM, journal, judge, report")
     p.add_argument(
@@ -131,10 +131,14 @@ def _parser() -> argparse.ArgumentParser:
     p = kb_sub.add_parser("show", help="print a KB's file table and rules")
     p.add_argument("kb_id", metavar="KB")
     p.add_argument("--json", action="store_true", help="print the KB file as JSON")
-    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+    _add_kb_dir(p)
     p = kb_sub.add_parser("list", help="list the KBs kbscan knows")
-    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+    _add_kb_dir(p)
     return parser
+
+
+def _add_kb_dir(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
 
 
 def _add_report_options(p: argparse.ArgumentParser) -> None:
@@ -146,7 +150,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
         choices=[f.value for f in OutputFormat],
         help="report format; repeat for several (default: xlsx, csv and json)",
     )
-    p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
+    _add_kb_dir(p)
 
 
 def _add_scan_options(p: argparse.ArgumentParser) -> None:

@@ -244,10 +244,7 @@ class _Judge:
         return (f"installed-update record of {self.kb.id}: {'present' if recorded else 'absent'}",)
 
     def hotfix_recorded(self) -> bool | None:
-        if self.facts.hotfixes is None:
-            return None
-        ids = {h.upper() for h in self.facts.hotfixes}
-        return any(h.upper() in ids for h in self.kb.hotfix_ids)
+        return hotfix_recorded(self.facts, self.kb)
 
     def action_for(self, worst: FileJudgement, ctx: _Context, rows: tuple[FileRow, ...]) -> str:
         status = worst.status
@@ -377,6 +374,14 @@ class _Judge:
                     f"was written at {found.modified.isoformat()}: the old file is still loaded"
                 )
         return None
+
+
+def hotfix_recorded(facts: HostFacts, kb: KbDefinition) -> bool | None:
+    """Whether an installed-update record names the KB; None when none were collected."""
+    if facts.hotfixes is None:
+        return None
+    ids = {h.upper() for h in facts.hotfixes}
+    return any(h.upper() in ids for h in kb.hotfix_ids)
 
 
 def _judged(

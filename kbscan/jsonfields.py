@@ -116,10 +116,6 @@ class Fields:
     def items(self, key: str, *, max_items: int = 100_000) -> list[Any]:
         return self._list_value(key, self._get(key, True), max_items)
 
-    def opt_items(self, key: str, *, max_items: int = 100_000) -> list[Any] | None:
-        value = self._get(key, False)
-        return None if value is None else self._list_value(key, value, max_items)
-
     def objects(self, key: str, *, allowed: frozenset[str] | None = None) -> Iterator[Fields]:
         for i, item in enumerate(self.items(key)):
             yield Fields(item, f"{self.path(key)}[{i}]", allowed=allowed)

@@ -61,8 +61,7 @@ class Evidence(StrEnum):
     """What decided a verdict, strongest first (DESIGN.md: evidence has strengths)."""
 
     BINARY = "binary VS_FIXEDFILEINFO"
-    WMI = "WMI file version string"
-    RECORD = "installed-update record"
+    WMI = "WMI file version string"  # an installed-update record alone never decides
     HOST_FACTS = "operating system facts"
     NONE = "none"
 

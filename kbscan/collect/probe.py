@@ -359,13 +359,13 @@ def _parse(
             if (when := parse_wmi_datetime(rec.get("CreationDate", ""))) is not None
         )
     listed = probe_files(kb)
+    records = {f.name: _datafile(text("file:" + f.name)) for f in listed}
     sizes = {}
-    for f in listed:
-        recs = parse_wmic_list(_no_instances(decode(b"".join(sections.get("file:" + f.name, [])))))
-        if recs and (size := _int(recs[0].get("FileSize"))) is not None:
-            sizes[f.name] = size
+    for name, record in records.items():
+        if record is not None and (size := _int(record.get("FileSize"))) is not None:
+            sizes[name] = size
     fetched = {k: v for k, v in split_fetched(output, sizes).items() if k in sizes}
-    files = tuple(_file(f, sections, fetched.get(f.name), system_root) for f in listed)
+    files = tuple(_file(f, records[f.name], fetched.get(f.name), system_root) for f in listed)
     return HostFacts(
         host=target.host,
         collected_at=collected_at,
@@ -431,19 +431,24 @@ def _pending(values: dict[str, tuple[str, str]] | None) -> tuple[PendingRename, 
     return tuple(PendingRename(items[i], items[i + 1]) for i in range(0, len(items), 2))
 
 
+def _datafile(raw: str) -> dict[str, str] | None:
+    """wmic datafile's record for a file; None when no such file exists."""
+    if "No Instance(s) Available" in raw:
+        return None
+    records = parse_wmic_list(raw)
+    if not records:
+        raise ProbeError("wmic datafile printed nothing for a file the probe asked about")
+    return records[0]
+
+
 def _file(
-    f: ProbeFile, sections: dict[str, list[bytes]], fetched: bytes | None, system_root: str | None
+    f: ProbeFile, rec: dict[str, str] | None, fetched: bytes | None, system_root: str | None
 ) -> FileFacts:
     path = f.kb_path
     if system_root and path.lower().startswith("%systemroot%"):
         path = system_root.rstrip("\\") + path[len("%SystemRoot%") :]
-    raw = decode(b"".join(sections.get("file:" + f.name, [])))
-    if "No Instance(s) Available" in raw:
+    if rec is None:
         return FileFacts(path=path, present=False)
-    records = parse_wmic_list(raw)
-    if not records:
-        raise ProbeError(f"wmic datafile printed nothing for {path}")
-    rec = records[0]
     version = parse_version_text(rec["Version"]) if rec.get("Version") else None
     size = _int(rec.get("FileSize"))
     binary: BinaryInfo | None = None

@@ -123,7 +123,11 @@ def parse_platform(data: Any, origin: str) -> Platform:
             aliases=tuple(f.opt_texts("aliases") or ()),
             known_services=known,
             file_locations=locations,
-            default_location=f.opt_text("default_location") or "%SystemRoot%\\system32",
+            **(
+                {"default_location": location}
+                if (location := f.opt_text("default_location"))
+                else {}
+            ),
         )
     except FieldError as exc:
         raise KbError(exc.message, path=origin) from None

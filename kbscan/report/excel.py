@@ -27,6 +27,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kbscan.evaluate import hotfix_recorded
 from kbscan.model import Finding, KbDefinition, Status
 from kbscan.report.interface import Evaluation, ReportError, ReportFormat
 
@@ -601,10 +602,8 @@ def _v(version: object) -> str | None:
 
 
 def _record(kb: KbDefinition, f: Finding) -> str:
-    if f.facts.hotfixes is None:
-        return "not collected"
-    ids = {h.upper() for h in f.facts.hotfixes}
-    return "present" if any(h.upper() in ids for h in kb.hotfix_ids) else "absent"
+    recorded = hotfix_recorded(f.facts, kb)
+    return "not collected" if recorded is None else "present" if recorded else "absent"
 
 
 def _package(kb: KbDefinition, f: Finding) -> str | None:

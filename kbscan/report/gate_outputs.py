@@ -193,46 +193,48 @@ def render_diff(ev: Evaluation) -> str:
 
 
 class _Text(ReportFormat):
-    def _write(self, path: Path, data: bytes) -> Path:
+    """A format that is one rendered document, named ``<KB>-<name>.<suffix>``."""
+
+    name: str
+
+    def render(self, evaluation: Evaluation) -> str:
+        raise NotImplementedError
+
+    def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
+        return out_dir / f"{evaluation.kb.id}-{self.name}.{self.suffix}"
+
+    def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
+        path = self.path_for(evaluation, out_dir)
         try:
-            path.write_bytes(data)
+            path.write_text(self.render(evaluation), encoding="utf-8")
         except OSError as exc:
             raise ReportError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
         return path
 
 
+def _json_text(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
 class VerdictJson(_Text):
-    suffix = "json"
+    suffix, name = "json", "verdict"
 
-    def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return out_dir / f"{evaluation.kb.id}-verdict.json"
-
-    def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        data = json.dumps(verdict_to_json(evaluation), indent=2, ensure_ascii=False) + "\n"
-        return self._write(self.path_for(evaluation, out_dir), data.encode())
+    def render(self, evaluation: Evaluation) -> str:
+        return _json_text(verdict_to_json(evaluation))
 
 
 class VerdictMarkdown(_Text):
-    suffix = "md"
+    suffix, name = "md", "verdict"
 
-    def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return out_dir / f"{evaluation.kb.id}-verdict.md"
-
-    def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return self._write(
-            self.path_for(evaluation, out_dir), verdict_markdown(evaluation).encode()
-        )
+    def render(self, evaluation: Evaluation) -> str:
+        return verdict_markdown(evaluation)
 
 
 class DiffJson(_Text):
-    suffix = "json"
+    suffix, name = "json", "diff"
 
-    def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return out_dir / f"{evaluation.kb.id}-diff.json"
-
-    def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        data = json.dumps(diff_to_json(evaluation), indent=2, ensure_ascii=False) + "\n"
-        return self._write(self.path_for(evaluation, out_dir), data.encode())
+    def render(self, evaluation: Evaluation) -> str:
+        return _json_text(diff_to_json(evaluation))
 
 
 def write_junit(evaluation: Evaluation, path: Path) -> Path:
