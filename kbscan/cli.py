@@ -351,9 +351,12 @@ def _kb(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         if outcome.written is None:
             stdout.write(json.dumps(outcome.document, indent=2, ensure_ascii=False) + "\n")
         else:
-            files = len(outcome.document["files"])
+            tables = outcome.document["tables"]
+            rows = sum(len(t["rows"]) for t in tables)
             stdout.write(
-                f"{outcome.document['id']}: {files} file rows written to {outcome.written}\n"
+                f"{outcome.document['id']}: {rows} file rows in {len(tables)} tables "
+                f"({len(outcome.document['left_out'])} other tables left out) written to "
+                f"{outcome.written}\n"
             )
         return EXIT_OK
     if args.kb_command == "show":

@@ -22,8 +22,12 @@ from kbscan.model import (
     Finding,
     HostFacts,
     KbDefinition,
+    PlatformRequirement,
     Status,
 )
+from kbscan.versions import FileVersion
+
+_NO_VERSION = FileVersion(0, 0, 0, 0)
 
 # When several files of a row disagree, the finding takes the most pressing status.
 _FILE_PRIORITY = (
@@ -65,13 +69,15 @@ class _Context:
     service_pack: int
     architecture: Arch
     evidence: tuple[str, ...]
+    need: PlatformRequirement
 
 
 class _Judge:
     def __init__(self, facts: HostFacts, kb: KbDefinition) -> None:
         self.facts = facts
         self.kb = kb
-        self.platform = kb.platform
+        self.platform = kb.platforms[0].platform  # until the host's own is known
+        self.platform_known = False
 
     def finding(self, status: Status, reason: str, action: str, **kw: object) -> Finding:
         return Finding(
@@ -81,6 +87,7 @@ class _Judge:
             reason=reason,
             action=action,
             facts=self.facts,
+            platform=self.platform if self.platform_known else None,
             **kw,  # type: ignore[arg-type]
         )
 
@@ -105,19 +112,31 @@ class _Judge:
         os_ = f.os
         if os_ is None or os_.version is None:
             return self.incomplete("operating system version")
-        if not _same_release(os_.version, self.platform.os_version):
-            caption = os_.caption or f"Windows {os_.version}"
-            return self.not_applicable(f"runs {caption} ({os_.version}), not {self.platform.name}")
+        caption = os_.caption or f"Windows {os_.version}"
+        same_version = [
+            p for p in self.kb.platforms if _same_release(os_.version, p.platform.os_version)
+        ]
+        if not same_version:
+            return self.not_applicable(
+                f"runs {caption} ({os_.version}), not {self.kb.platform_names}"
+            )
         if os_.product_type is None:
             return self.incomplete("operating system product type")
-        if os_.product_type not in self.platform.product_types:
+        mine = [p for p in same_version if os_.product_type in p.platform.product_types]
+        if not mine:
             kind = {1: "a workstation"}.get(os_.product_type, f"product type {os_.product_type}")
-            caption = os_.caption or f"Windows {os_.version}"
             return self.not_applicable(
-                f"{caption} is {kind} (ProductType {os_.product_type}), not {self.platform.name}"
+                f"{caption} is {kind} (ProductType {os_.product_type}), not "
+                + ", ".join(p.platform.name for p in same_version)
             )
+        need = mine[0]
+        self.platform, self.platform_known = need.platform, True
         if f.architecture is None:
             return self.incomplete("processor architecture")
+        if f.architecture not in self.platform.architectures:
+            return self.not_applicable(
+                f"{self.platform.name} has no {f.architecture.value} edition"
+            )
         for product in self.kb.excluded_products:
             if f.products is None:
                 return self.incomplete(f"{product.name} presence")
@@ -146,21 +165,24 @@ class _Judge:
                     f"host reports SP{sp}; judged as SP{implied.service_pack}: {implied.reason}"
                 )
                 sp = implied.service_pack
-        ctx = _Context(sp, f.architecture, tuple(sp_evidence))
-        if sp < min(self.kb.prerequisite_service_packs):
+        ctx = _Context(sp, f.architecture, tuple(sp_evidence), need)
+        if need.service_packs and sp < min(need.service_packs):
             return self.needs_service_pack(ctx)
-        if sp not in self.kb.prerequisite_service_packs:
+        if need.service_packs and sp not in need.service_packs:
             return self.not_applicable(
-                f"{self.kb.id} has no package for SP{sp}; it requires "
-                + " or ".join(f"SP{p}" for p in self.kb.prerequisite_service_packs),
+                f"{self.kb.id} has no package for {self.platform.name} SP{sp}; it requires "
+                + " or ".join(f"SP{p}" for p in need.service_packs),
                 ctx=ctx,
             )
-        rows = self.kb.rows_for(sp, f.architecture)
-        if not rows:
+        rows = self.kb.rows_for(self.platform.id, sp, f.architecture)
+        checkable = tuple(r for r in rows if r.checkable)
+        if not checkable:
             return self.not_applicable(
-                f"{self.kb.id} publishes no file for SP{sp} {f.architecture.value}", ctx=ctx
+                f"{self.kb.id} publishes no file with a version for {self.platform.name} "
+                f"SP{sp} {f.architecture.value}",
+                ctx=ctx,
             )
-        return self.judge_rows(rows, ctx)
+        return self.judge_rows(checkable, ctx, unchecked=len(rows) - len(checkable))
 
     def not_applicable(
         self, reason: str, *, ctx: _Context | None = None, decided: Evidence = Evidence.HOST_FACTS
@@ -176,27 +198,31 @@ class _Judge:
         )
 
     def needs_service_pack(self, ctx: _Context) -> Finding:
-        remedy = self.kb.remedy_service_pack
-        rows = self.kb.rows_for(remedy, ctx.architecture)
-        package = _package(self.kb, remedy, ctx.architecture, rows)
+        remedy = ctx.need.remedy_service_pack
+        rows = self.kb.rows_for(self.platform.id, remedy, ctx.architecture)
+        package = self.package(remedy, ctx.architecture)
         level = "no service pack" if ctx.service_pack == 0 else f"SP{ctx.service_pack}"
         return self.finding(
             Status.NEEDS_SERVICE_PACK,
             f"{self.platform.name} at {level}; {self.kb.id} requires "
-            + " or ".join(f"SP{p}" for p in self.kb.prerequisite_service_packs),
+            + " or ".join(f"SP{p}" for p in ctx.need.service_packs),
             f"Install {self.platform.name} Service Pack {remedy} first, then {package}; "
             f"then {_restart_phrase(self.kb)}.",
             decided_by=Evidence.HOST_FACTS,
             service_pack=ctx.service_pack,
             architecture=ctx.architecture,
-            row=rows[0] if rows else None,
+            row=next((r for r in rows if r.checkable), None),
             evidence=(
                 *ctx.evidence,
                 f"ServicePackMajorVersion={self.facts.os and self.facts.os.service_pack}",
             ),
         )
 
-    def judge_rows(self, rows: tuple[FileRow, ...], ctx: _Context) -> Finding:
+    def package(self, service_pack: int | None, arch: Arch, branch: str | None = None) -> str:
+        scope = self.kb.package_scope(self.platform, service_pack, arch, branch)
+        return f"the {self.kb.id} package for {scope}"
+
+    def judge_rows(self, rows: tuple[FileRow, ...], ctx: _Context, unchecked: int) -> Finding:
         rows = self.one_row_per_file(rows)
         judgements = tuple(self.judge_file(row, ctx) for row in rows)
         worst = min(judgements, key=lambda j: _FILE_PRIORITY.index(j.status))
@@ -204,6 +230,11 @@ class _Judge:
         evidence = list(ctx.evidence)
         for j in judgements:
             evidence.append(f"{j.row.name}: {j.reason}")
+        if unchecked:
+            evidence.append(
+                f"{unchecked} row(s) of the article's table publish no version (data files "
+                "such as .sdb, .mof, .asp): reported, not judged"
+            )
         return self.finding(
             worst.status,
             worst.reason,
@@ -222,19 +253,19 @@ class _Judge:
         """Where a table lists a file on both branches (GDR and QFE), keep the row for the
         branch the installed file is on; when that is unknown, the highest version, which
         is the one that is safe to require."""
-        by_name: dict[str, list[FileRow]] = {}
+        by_path: dict[str, list[FileRow]] = {}
         for row in rows:
-            by_name.setdefault(row.name.lower(), []).append(row)
+            by_path.setdefault(row.path.lower(), []).append(row)
         chosen = []
-        for candidates in by_name.values():
+        for candidates in by_path.values():
             if len(candidates) == 1:
                 chosen.append(candidates[0])
                 continue
             found = _find_file(self.facts, candidates[0].path)
-            tag = _branch_tag(found) if found else None
+            tag = self.branch_of(found) if found else None
             same_branch = [r for r in candidates if (r.service_branch or "").lower() == tag]
             pool = same_branch or candidates
-            chosen.append(max(pool, key=lambda r: r.version))
+            chosen.append(max(pool, key=lambda r: r.version or _NO_VERSION))
         return tuple(chosen)
 
     def record_evidence(self) -> tuple[str, ...]:
@@ -251,7 +282,7 @@ class _Judge:
         if status is Status.COMPLIANT:
             return "None."
         if status is Status.NEEDS_HOTFIX:
-            package = _package(self.kb, ctx.service_pack, ctx.architecture, rows)
+            package = self.package(ctx.service_pack, ctx.architecture, worst.row.service_branch)
             return f"Install {package}; then {_restart_phrase(self.kb)}."
         if status is Status.RESTART_PENDING:
             if "PendingFileRenameOperations" in worst.reason:
@@ -299,6 +330,7 @@ class _Judge:
             return FileJudgement(row, status, reason, installed, source, evidence)
 
         required = row.version
+        assert required is not None  # rows without a version are never judged
         expected_machine = _PLATFORM_MACHINES.get(row.platform, ctx.architecture.value)
         if binary is not None and binary.machine != expected_machine:
             return judged(
@@ -317,18 +349,21 @@ class _Judge:
                 f"{row.name} replacement is staged in PendingFileRenameOperations ({staged}); "
                 f"running {installed}",
             )
-        branch_sp = self.platform.branch_of(installed)
-        if installed.build != required.build or branch_sp is None:
-            return judged(
-                Status.SUSPECT,
-                f"{row.name} {installed} is not a {self.platform.name} build {required.build} file",
-            )
-        if branch_sp != ctx.service_pack:
-            return judged(
-                Status.SUSPECT,
-                f"{row.name} {installed} is from SP{branch_sp}'s range on an "
-                f"SP{ctx.service_pack} host",
-            )
+        if required.build in self.platform.builds and self.platform.service_pack_ranges:
+            # An OS-build file: its build and revision say which service pack it is from.
+            branch_sp = self.platform.service_pack_of(installed)
+            if installed.build not in self.platform.builds or branch_sp is None:
+                return judged(
+                    Status.SUSPECT,
+                    f"{row.name} {installed} is not a {self.platform.name} build "
+                    f"{required.build} file",
+                )
+            if branch_sp != ctx.service_pack:
+                return judged(
+                    Status.SUSPECT,
+                    f"{row.name} {installed} is from SP{branch_sp}'s range on an "
+                    f"SP{ctx.service_pack} host",
+                )
         recorded = self.hotfix_recorded()
         if installed < required:
             if recorded:
@@ -341,7 +376,7 @@ class _Judge:
                 Status.NEEDS_HOTFIX,
                 f"{row.name} {installed} is older than {required} ({row.label})",
             )
-        tag = _branch_tag(found)
+        tag = self.branch_of(found)
         if tag == "gdr" and not recorded and row.service_branch != "GDR":
             return judged(
                 Status.SUSPECT,
@@ -354,6 +389,20 @@ class _Judge:
         return judged(
             Status.COMPLIANT, f"{row.name} {installed} is at or above {required} ({row.label})"
         )
+
+    def branch_of(self, found: FileFacts) -> str | None:
+        """The servicing branch of the installed file: the build tag of its version string
+        (5.x: srv03_sp2_gdr), else its revision range (6.x: 18xxx GDR, 22xxx LDR)."""
+        tag = _branch_tag(found)
+        if tag is not None:
+            return tag
+        for version in (
+            found.binary.file_version if found.binary else None,
+            found.version_text.version if found.version_text else None,
+        ):
+            if version is not None and (branch := self.platform.service_branch_of(version)):
+                return branch.lower()
+        return None
 
     def pending_rename_of(self, path: str) -> str | None:
         for rename in self.facts.pending_renames or ():
@@ -433,11 +482,6 @@ def _find_file(facts: HostFacts, kb_path: str) -> FileFacts | None:
         if _same_path(kb_path, f.path, facts.system_root):
             return f
     return None
-
-
-def _package(kb: KbDefinition, sp: int, arch: Arch, rows: tuple[FileRow, ...]) -> str:
-    files = ", ".join(f"{r.name} {r.version}" for r in rows) or "no file published"
-    return f"the {kb.id} package for {kb.platform.name} SP{sp} {arch.value} ({files})"
 
 
 def _restart_phrase(kb: KbDefinition) -> str:

@@ -183,11 +183,27 @@ class HostFacts:
 
 @dataclass(frozen=True)
 class ServicePackRange:
-    """The file revisions (fourth version part) a service pack's branch uses."""
+    """The file revisions (fourth version part) a service pack's files use on one build.
+
+    Windows 2000, XP and Server 2003 keep one build for every service pack and tell them
+    apart by revision; Vista, Server 2008, Windows 7 and 2008 R2 give each service pack a
+    build of its own (6.0.6001 is SP1, 6.0.6002 SP2), whose whole revision range is that SP.
+    """
 
     service_pack: int
     first_revision: int
     last_revision: int
+    build: int | None = None  # None: the platform's own build
+
+
+@dataclass(frozen=True)
+class BranchRange:
+    """A revision range of one build that is one servicing branch (6.x: GDR vs LDR)."""
+
+    build: int
+    first_revision: int
+    last_revision: int
+    branch: str  # GDR / LDR
 
 
 @dataclass(frozen=True)
@@ -208,9 +224,17 @@ class KnownService:
     process: str | None  # the image hosting it (IIS 6: inetinfo.exe)
 
 
+_ALL_ARCHES = (Arch.X86, Arch.X64, Arch.IA64)
+
+
 @dataclass(frozen=True)
 class Platform:
-    """Facts about one Windows release that every KB for it shares (data/platforms)."""
+    """Facts about one Windows release that every KB for it shares (data/platforms).
+
+    A release is an OS version plus the product types that make it that product: Windows
+    XP Professional x64 Edition and Windows Server 2003 are both 5.2.3790, Vista and
+    Server 2008 both 6.0; the product type tells them apart.
+    """
 
     id: str
     name: str
@@ -223,37 +247,100 @@ class Platform:
     known_services: tuple[KnownService, ...] = ()
     file_locations: tuple[tuple[str, str], ...] = ()  # (file name or *.ext, folder)
     default_location: str = "%SystemRoot%\\system32"
+    architectures: tuple[Arch, ...] = _ALL_ARCHES
+    service_packs: tuple[int, ...] = ()  # the levels that exist (0 = release)
+    branch_ranges: tuple[BranchRange, ...] = ()
 
-    def branch_of(self, version: FileVersion) -> int | None:
-        """The service pack whose branch a file revision belongs to, if the build matches."""
-        if version.build != self.build:
-            return None
+    @property
+    def builds(self) -> frozenset[int]:
+        """Every build number this release's own files carry."""
+        return frozenset({self.build} | {r.build for r in self.service_pack_ranges if r.build})
+
+    def service_pack_of(self, version: FileVersion) -> int | None:
+        """The service pack whose files carry this build and revision, if the data says."""
         for rng in self.service_pack_ranges:
+            if (rng.build or self.build) != version.build:
+                continue
             if rng.first_revision <= version.revision <= rng.last_revision:
                 return rng.service_pack
         return None
 
+    def service_branch_of(self, version: FileVersion) -> str | None:
+        """GDR or LDR for a 6.x file, from its build's revision ranges; None elsewhere."""
+        for rng in self.branch_ranges:
+            if rng.build == version.build and (
+                rng.first_revision <= version.revision <= rng.last_revision
+            ):
+                return rng.branch
+        return None
+
+    def first_service_pack(self) -> int:
+        """The level the release itself reports (Server 2008 RTM already says SP1)."""
+        return min(self.service_packs) if self.service_packs else 0
+
 
 @dataclass(frozen=True)
 class FileRow:
-    """One row of the article's file table, with the heading that scoped it."""
+    """One row of an article's file table, with what its table and the platform imply.
+
+    ``version`` is None where the article prints none ("Not applicable" for .sdb, .mof,
+    .asp files): such a row is kept and reported, never judged. ``service_pack`` is None
+    where neither the heading, a column nor the build ties the row to a service pack.
+    """
 
     heading: str
-    service_pack: int
+    service_pack: int | None
     service_pack_note: str | None  # why the SP was inferred when the heading names none
     architecture: Arch
     name: str
-    version: FileVersion
+    version: FileVersion | None
     size: int | None
     date: date | None
     time: str | None
     platform: str  # the Platform column as published: x86, x64, IA-64
     path: str  # where the file lives on the host, %SystemRoot%-relative
-    service_branch: str | None = None  # GDR / QFE / LDR when the table says
+    service_branch: str | None = None  # GDR / QFE / LDR / WOW as the table says or implies
+    platforms: tuple[str, ...] = ()  # ids of the platforms the table covers
+    branch_note: str | None = None  # why the branch, when it comes from the build
+
+    @property
+    def wow(self) -> bool:
+        """A 32-bit file inside an x64 or IA-64 table: it lives under SysWOW64."""
+        return self.architecture is not Arch.X86 and (
+            self.platform == "x86" or self.service_branch == "WOW"
+        )
+
+    @property
+    def checkable(self) -> bool:
+        return self.version is not None
 
     @property
     def label(self) -> str:
-        return f"SP{self.service_pack} {self.architecture.value}"
+        sp = "any SP" if self.service_pack is None else f"SP{self.service_pack}"
+        branch = f" {self.service_branch}" if self.service_branch else ""
+        return f"{sp} {self.architecture.value}{branch}"
+
+
+@dataclass(frozen=True)
+class FileTable:
+    """One file table of the article: its heading verbatim and what the heading implies."""
+
+    heading: str
+    platforms: tuple[str, ...]
+    architecture: Arch
+    rows: tuple[FileRow, ...]
+    note: str | None = None  # how the heading was read when it does not say it all
+    line: int | None = None  # where the table starts in the article
+
+
+@dataclass(frozen=True)
+class LeftOutTable:
+    """A table of the article that is not a file table to check, and why it was left out."""
+
+    line: int | None
+    heading: str
+    kind: str  # "download links", "version legend", "manifest files"
+    note: str
 
 
 @dataclass(frozen=True)
@@ -281,28 +368,84 @@ class RestartRequirement:
 
 
 @dataclass(frozen=True)
+class PlatformRequirement:
+    """One platform a KB covers, and the service packs its packages install on.
+
+    ``service_packs`` is empty when the article ties the fix to none (a Windows 2000
+    hotfix table with no heading): every level is judged by the file versions alone.
+    """
+
+    platform: Platform
+    service_packs: tuple[int, ...]
+    remedy_service_pack: int | None
+
+
+@dataclass(frozen=True)
 class KbDefinition:
-    """A hotfix as data: the published file table and the rules around it."""
+    """A hotfix as data: the published file tables and the rules around them."""
 
     id: str
     title: str
     source: str
-    platform: Platform
-    prerequisite_service_packs: tuple[int, ...]
+    platforms: tuple[PlatformRequirement, ...]
     prerequisite_text: str
-    remedy_service_pack: int
     required_services: tuple[ServiceRef, ...]
     excluded_products: tuple[ExcludedProduct, ...]
     restart: RestartRequirement
     hotfix_ids: tuple[str, ...]
-    files: tuple[FileRow, ...]
+    tables: tuple[FileTable, ...]
+    left_out: tuple[LeftOutTable, ...] = ()
     origin: str = ""  # the file it was loaded from
 
-    def rows_for(self, service_pack: int, architecture: Arch) -> tuple[FileRow, ...]:
+    @property
+    def files(self) -> tuple[FileRow, ...]:
+        return tuple(row for table in self.tables for row in table.rows)
+
+    @property
+    def platform_names(self) -> str:
+        return ", ".join(p.platform.name for p in self.platforms)
+
+    def describe_platforms(self) -> str:
+        """Each platform with the service packs its packages install on."""
+        return "; ".join(
+            f"{p.platform.name} {p.platform.os_version}: "
+            + (" or ".join(f"SP{s}" for s in p.service_packs) or "any service pack")
+            for p in self.platforms
+        )
+
+    def package_scope(
+        self,
+        platform: Platform,
+        service_pack: int | None,
+        architecture: Arch,
+        branch: str | None = None,
+    ) -> str:
+        """The package a host needs, named as the change board reads it: release, level,
+        architecture (and branch), with the files and versions it brings."""
+        rows = [
+            r
+            for r in self.rows_for(platform.id, service_pack, architecture)
+            if r.checkable and (branch is None or r.service_branch in (branch, "WOW", None))
+        ]
+        files = ", ".join(dict.fromkeys(f"{r.name} {r.version}" for r in rows))
+        level = "" if service_pack is None else f" SP{service_pack}"
+        on = f" {branch}" if branch in ("GDR", "QFE", "LDR") else ""
+        return f"{platform.name}{level} {architecture.value}{on} ({files or 'no file published'})"
+
+    def requirement(self, platform_id: str) -> PlatformRequirement | None:
+        return next((p for p in self.platforms if p.platform.id == platform_id), None)
+
+    def rows_for(
+        self, platform_id: str, service_pack: int | None, architecture: Arch
+    ) -> tuple[FileRow, ...]:
+        """The rows a host of this platform, level and architecture is judged against:
+        its own level's rows and the rows the article ties to no level."""
         return tuple(
             r
             for r in self.files
-            if r.service_pack == service_pack and r.architecture == architecture
+            if platform_id in r.platforms
+            and r.architecture == architecture
+            and r.service_pack in (service_pack, None)
         )
 
 
@@ -334,6 +477,7 @@ class Finding:
     facts: HostFacts
     service_pack: int | None = None  # the service pack judged (after implied levels)
     architecture: Arch | None = None
+    platform: Platform | None = None  # the release the host was judged as
     row: FileRow | None = None
     installed_version: FileVersion | None = None
     version_source: str | None = None

@@ -138,14 +138,14 @@ def test_malformed_kb_file_via_kb_dir(tmp_path: Path) -> None:
     kb_dir = tmp_path / "kb"
     kb_dir.mkdir()
     data = json.loads((data_dir() / "kb" / "KB934709.json").read_text())
-    data["files"][3]["version"] = "6.0.3790.99999"
+    data["tables"][3]["rows"][0]["version"] = "6.0.3790.99999"
     (kb_dir / "KB934709.json").write_text(json.dumps(data))
     facts = tmp_path / "facts.jsonl"
     facts.write_text(json.dumps(facts_to_json(make_facts())) + "\n")
     code, _, err = _run("evaluate", str(facts), "--kb", "KB934709", "--kb-dir", str(kb_dir))
     assert code == 2
     assert err == (
-        f"kbscan: error: {kb_dir / 'KB934709.json'}: files[3].version: "
+        f"kbscan: error: {kb_dir / 'KB934709.json'}: tables[3].rows[0].version: "
         "'6.0.3790.99999' has a part above 65535\n"
     )
 
@@ -172,7 +172,9 @@ def test_kb_import_writes_a_file_that_equals_the_bundled_one(tmp_path: Path) -> 
     out = tmp_path / "kb" / "KB934709.json"
     code, stdout, err = _run("kb", "import", str(ARTICLE), "-o", str(out))
     assert code == 0, err
-    assert stdout == f"KB934709: 6 file rows written to {out}\n"
+    assert stdout == (
+        f"KB934709: 6 file rows in 6 tables (0 other tables left out) written to {out}\n"
+    )
     bundled = json.loads((data_dir() / "kb" / "KB934709.json").read_text())
     assert json.loads(out.read_text()) == bundled
     # An existing file is not replaced without --force.
@@ -195,7 +197,8 @@ def test_kb_import_error_writes_no_file(tmp_path: Path) -> None:
 def test_kb_import_to_stdout_and_path_option(tmp_path: Path) -> None:
     code, stdout, _ = _run("kb", "import", str(ARTICLE), "--path", r"aqueue.dll=D:\IIS\aqueue.dll")
     assert code == 0
-    assert json.loads(stdout)["file_paths"] == {"aqueue.dll": "D:\\IIS\\aqueue.dll"}
+    tables = json.loads(stdout)["tables"]
+    assert {r["path"] for t in tables for r in t["rows"]} == {"D:\\IIS\\aqueue.dll"}
     code, _, err = _run("kb", "import", str(ARTICLE), "--path", "nonsense")
     assert code == 2 and "expected NAME=PATH" in err
 
@@ -203,7 +206,8 @@ def test_kb_import_to_stdout_and_path_option(tmp_path: Path) -> None:
 def test_kb_show_and_list(tmp_path: Path) -> None:
     code, out, _ = _run("kb", "show", "KB934709")
     assert code == 0
-    assert "SP1  x64   Aqueue.dll  6.0.3790.2950  774,144" in out
+    assert "Windows Server 2003, x64-based versions (line 60)" in out
+    assert "SP1          Aqueue.dll  6.0.3790.2950  774,144" in out
     assert "Not for: Exchange Server 2000/2003" in out
     code, out, _ = _run("kb", "show", "KB934709", "--json")
     assert json.loads(out)["id"] == "KB934709"

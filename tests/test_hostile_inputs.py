@@ -68,7 +68,7 @@ CASES: dict[str, dict[str, tuple[Writer, str]]] = {
                       ":49: row 'Aqueue.dll6.0.3790.29505O2"),
         "empty": (lambda p: p.write_text(""), "no file table"),
         "enormous": (lambda p: _sparse(p, 9 * 2**20), "larger than 8 MiB"),
-        "encoding": (lambda p: p.write_bytes(b"\xff\xfe\x00\xd8" * 64), "neither UTF-8 nor UTF-16"),
+        "encoding": (lambda p: p.write_bytes(b"\xff\xfe\x00\xd8" * 64), "neither UTF-8, UTF-16 nor"),
     },
 }  # fmt: skip
 

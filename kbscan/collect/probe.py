@@ -57,6 +57,8 @@ class ProbeFile:
 def probe_files(kb: KbDefinition) -> tuple[ProbeFile, ...]:
     seen: dict[str, ProbeFile] = {}
     for row in kb.files:
+        if not row.checkable:
+            continue  # no version to hold the file to: reported, never judged
         key = row.path.lower()
         if key not in seen:
             seen[key] = ProbeFile(f"f{len(seen)}", row.path)

@@ -1,52 +1,53 @@
-"""Turn an archived KB article's text into a KB definition (the data/kb schema).
+"""Turn a KB article, in whatever shape it was saved, into a KB definition (schema 2).
 
-The article says, in prose and glued tables, everything kbscan needs: the file table per
-OS, service pack and architecture; the prerequisite; the restart requirement; and who
-the fix is not for. Each part is read by its own small parser; what the text does not
-state is either left out (exclusions) or filled conservatively and reported as a warning
-(a file's folder, an unstated restart). The result is validated by the same schema as
-the bundled files, so an import that succeeds is a KB kbscan can judge with.
+The article says, in prose and tables, everything kbscan needs: the file tables per
+Windows release, service pack, architecture and branch; the prerequisite; the restart
+requirement; and who the fix is not for. article_text.py reads the shape; headings.py
+says which releases a heading names; this module reads each table row by row and the
+prose around them. Import is exact or it stops: every row becomes a row of the
+definition (or is a blank filler row), every table is a file table or one of the known
+kinds left out with a note, and anything else is an error naming the line. What the
+article does not state is filled conservatively and reported as a warning (a file's
+folder, an unstated restart). The result is validated by the same schema as the
+bundled files, so an import that succeeds is a KB kbscan can judge with.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from kbscan.kb.article_text import ArticleText, Line, Table, read_text
+from kbscan.kb.headings import HeadingError, PlatformNames, Scope, read_heading
 from kbscan.kb.interface import KbError
 from kbscan.kb.schema import SCHEMA_VERSION, parse_kb
-from kbscan.kb.table_rows import Column, RowError, narrowed, parse_header, row_error
-from kbscan.model import KbDefinition, Platform
-from kbscan.versions import FileVersion
+from kbscan.kb.table_rows import (
+    Column,
+    RowError,
+    check_columns,
+    column_for,
+    narrowed,
+    parse_date,
+    parse_header,
+    parse_time,
+    parse_version_cell,
+    row_error,
+)
+from kbscan.model import Arch, KbDefinition, Platform
+from kbscan.versions import FileVersion, VersionError
 
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024
 
-_ARCH_WORDS = {
-    "x86": "x86", "32-bit": "x86", "x64": "x64", "itanium": "ia64", "ia-64": "ia64",
-    "ia64": "ia64",
-}  # fmt: skip
-_HEADING_TAIL = re.compile(
-    r"(?P<arch>x86|x64|itanium|ia-64|ia64|32-bit)[- ]based (?:versions?|editions?|systems?)\s*$",
-    re.IGNORECASE,
-)
-_FOR_ALL = re.compile(
-    r"^for all supported (?P<arch>x86|x64|itanium|ia-64|ia64)[- ]based versions of (?P<os>.+)$",
-    re.IGNORECASE,
-)
-_SP_IN_HEADING = re.compile(r"(?:,?\s*with)?\s*(?:service pack\s*|sp)(?P<sp>\d)\b", re.IGNORECASE)
-_SP_WORDS = re.compile(r"Service Pack (\d)", re.IGNORECASE)
+_SP_NUMBER = re.compile(r"(?:service pack\s*|\bsp)(\d)[a-z]?\b", re.IGNORECASE)
 _EXCHANGE = re.compile(r"Exchange(?: Server)? (\d{4})", re.IGNORECASE)
-
-
-def _release_level(heading: Heading, platform: Platform) -> tuple[int, str]:
-    """The service pack a heading means when it names none: the release it names."""
-    for implied in platform.implied_service_packs:
-        if implied.architecture.value == heading.architecture:
-            return implied.service_pack, implied.reason
-    return 0, f"it is the {platform.name} release without a service pack"
+_PLATFORM_LABEL = {Arch.X86: "x86", Arch.X64: "x64", Arch.IA64: "IA-64"}
+_MANIFEST_KEYS = frozenset(
+    {"file name", "file version", "file size", "date (utc)", "time (utc)", "date", "time",
+     "platform", "sha-1 hash", "md5 hash", "service branch"}
+)  # fmt: skip
 
 
 class ArticleError(KbError):
@@ -54,22 +55,19 @@ class ArticleError(KbError):
 
 
 @dataclass(frozen=True)
-class Heading:
+class _Row:
     line: int
     text: str
-    os: str
-    service_pack: int | None
-    architecture: str
-
-
-@dataclass(frozen=True)
-class _PendingRow:
-    heading: Heading
-    number: int
-    line: str
     columns: tuple[Column, ...]
     found: list[dict[str, str]]
     kept: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class _FileTable:
+    table: Table
+    scope: Scope
+    rows: list[_Row]
 
 
 @dataclass
@@ -93,7 +91,13 @@ def read_article(path: Path) -> str:
                 return text
         except UnicodeDecodeError:
             continue
-    raise ArticleError("neither UTF-8 nor UTF-16 text", path=str(path))
+    try:
+        text = raw.decode("cp1252")  # a page saved by an old browser
+    except UnicodeDecodeError:
+        raise ArticleError("neither UTF-8, UTF-16 nor Windows-1252 text", path=str(path)) from None
+    if "\0" in text or sum(not c.isprintable() and c not in "\r\n\t" for c in text) > 16:
+        raise ArticleError("neither UTF-8, UTF-16 nor Windows-1252 text", path=str(path))
+    return text
 
 
 def import_article(
@@ -110,36 +114,45 @@ class _Importer:
     def __init__(
         self, text: str, origin: str, platforms: dict[str, Platform], paths: dict[str, str]
     ) -> None:
-        self.lines = [line.replace("\u00a0", " ").rstrip() for line in text.splitlines()]
         self.origin = origin
+        self.article: ArticleText = read_text(text)
+        self.lines = self.article.lines
+        self.names = PlatformNames(platforms)
         self.platforms = platforms
         self.paths = {k.lower(): v for k, v in paths.items()}
         self.warnings: list[str] = []
+        self.warned: set[str] = set()
 
     def fail(self, message: str, line: int | None = None) -> ArticleError:
         return ArticleError(message, path=self.origin, line=line)
 
+    def warn(self, message: str) -> None:
+        if message not in self.warned:
+            self.warned.add(message)
+            self.warnings.append(message)
+
     def run(self) -> ImportResult:
-        headings_rows = self.tables()
+        file_tables, left_out = self.tables()
         kb_number = self.kb_number()
         kb_id = f"KB{kb_number}"
-        platform = self.platform_of([h for h, _ in headings_rows])
-        rows = [self.row_document(h, cells, line, platform) for h, rows in headings_rows
-                for line, cells in rows]  # fmt: skip
-        prerequisite = self.prerequisite(rows)
+        resolved = self.resolve([r for t in file_tables for r in t.rows], file_tables)
+        published = {cells["name"].lower() for cells in resolved.values()}
+        tables = [self.table_document(t, resolved, published) for t in file_tables]
+        covered = list(dict.fromkeys(pid for t in tables for pid in t["platforms"]))
+        requirements, prerequisite_text = self.prerequisites(covered, tables)
         document: dict[str, Any] = {
             "schema_version": SCHEMA_VERSION,
             "id": kb_id,
             "title": self.title(),
             "source": self.source(kb_number),
-            "platform": platform.id,
-            "prerequisite": prerequisite,
-            "requires": {"services": self.required_services(platform)},
+            "platforms": requirements,
+            "prerequisite_text": prerequisite_text,
+            "requires": {"services": self.required_services(covered)},
             "excluded_when": {"products": self.exclusions()},
-            "restart": self.restart(platform),
+            "restart": self.restart(covered),
             "installed_evidence": {"hotfix_ids": [kb_id]},
-            "file_paths": self.file_paths(rows, platform),
-            "files": rows,
+            "tables": tables,
+            "left_out": left_out,
         }
         try:
             definition = parse_kb(document, self.origin, self.platforms)
@@ -149,111 +162,264 @@ class _Importer:
 
     # --- identity -------------------------------------------------------------------
 
+    def match_line(self, pattern: str) -> re.Match[str] | None:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        for line in self.lines:
+            if m := compiled.search(line.text):
+                return m
+        return None
+
     def kb_number(self) -> str:
-        for line in self.lines:
-            if m := re.match(r"^\s*Article ID\s*:\s*(\d{4,8})\s*$", line):
+        for pattern in (
+            r"^Article ID\s*:\s*(\d{4,8})$",
+            r"^Original KB number\s*:\s*(\d{4,8})\b",
+            r"^DOCUMENT\s*:\s*Q(\d{4,8})\b",
+            r"^Keywords\s*:.*\bKB(\d{4,8})\b",
+            r"^KB(\d{4,8})\b",
+        ):
+            if m := self.match_line(pattern):
                 return m.group(1)
-        for line in self.lines:
-            if line.startswith("Keywords:") and (m := re.search(r"\bKB(\d{4,8})\b", line)):
-                return m.group(1)
-        raise self.fail("no KB number (no 'Article ID :' line and no KBnnnnnn keyword)")
+        raise self.fail(
+            "no KB number (no 'Article ID :', 'Original KB number:' or 'DOCUMENT:Q' line "
+            "and no KBnnnnnn keyword)"
+        )
 
     def title(self) -> str:
+        if m := self.match_line(r"^title\s*:\s*(\S.*)$"):
+            return m.group(1).strip()
+        if self.article.shape in ("markdown", "html"):
+            heading = next((x.text for x in self.lines if x.heading and x.text), None)
+            if heading:
+                return heading
         for line in self.lines:
-            stripped = line.strip()
-            if not stripped or stripped.startswith("Notice:"):
-                continue
-            return stripped
+            if line.text and not line.text.startswith("Notice:"):
+                return line.text
         raise self.fail("the article is empty")
 
     def source(self, number: str) -> str:
+        base = f"Microsoft Knowledge Base article {number}"
         revision = self.info_field("Revision")
         published = self.info_field("Published on")
         if revision and published:
-            return (
-                f"Microsoft Knowledge Base article {number}, revision {revision} "
-                f"(archived copy, published {published})"
+            return f"{base}, revision {revision} (archived copy, published {published})"
+        if self.article.shape == "markdown":
+            date = self.info_field("ms.date")
+            return f"{base} (Microsoft support documentation" + (
+                f", ms.date {date})" if date else ")"
             )
-        return f"Microsoft Knowledge Base article {number} (archived copy)"
+        if self.article.shape == "original text":
+            m = self.match_line(r"^DOCUMENT\s*:\s*Q\d+\s+(\S+)")
+            return f"{base} (original KB text" + (f", {m.group(1)})" if m else ")")
+        if self.article.shape == "html":
+            return f"{base} (saved support page)"
+        return f"{base} (archived copy)"
 
     def info_field(self, name: str) -> str | None:
-        for line in self.lines:
-            if m := re.match(rf"^\s*{re.escape(name)}\s*:\s*(.+?)\s*$", line):
-                return m.group(1)
-        return None
+        m = self.match_line(rf"^{re.escape(name)}\s*:\s*(\S.*?)\s*$")
+        return m.group(1) if m else None
 
-    # --- file tables ------------------------------------------------------------------
+    # --- tables -----------------------------------------------------------------------
 
-    def heading(self, number: int, line: str) -> Heading | None:
-        text = line.strip()
-        if m := _FOR_ALL.match(text):
-            return Heading(number, text, m.group("os").strip(), None,
-                           _ARCH_WORDS[m.group("arch").lower()])  # fmt: skip
-        tail = _HEADING_TAIL.search(text)
-        if tail is None or not text.lower().startswith(("windows", "microsoft windows")):
+    def tables(self) -> tuple[list[_FileTable], list[dict[str, Any]]]:
+        found: list[_FileTable] = []
+        left_out: list[dict[str, Any]] = []
+        previous_end = 0
+        for table in self.article.tables:
+            kind = self.kind_of(table)
+            heading = self.nearest_heading_text(table.line, previous_end)
+            if kind is not None:
+                left_out.append({"line": table.line, "heading": heading, "kind": kind[0],
+                                 "note": kind[1]})  # fmt: skip
+                continue
+            columns = self.columns_of(table)
+            scope = self.scope_of(table, previous_end)
+            if scope.architecture is None:
+                raise self.fail(
+                    f"the table under {scope.heading!r} names no architecture, and "
+                    f"{', '.join(p.name for p in scope.platforms)} has several",
+                    table.line,
+                )
+            if table.row_count == 0:
+                raise self.fail(f"the table under {scope.heading!r} has no rows", table.line)
+            found.append(_FileTable(table, scope, self.read_rows(table, columns, scope)))
+            last = table.rows[-1][0] if table.rows else table.text_rows[-1][0]
+            previous_end = last
+        if not found:
+            raise self.fail("no file table (no 'File name' / 'File version' table)")
+        return found, left_out
+
+    def kind_of(self, table: Table) -> tuple[str, str] | None:
+        """Tables that are not file tables to check, recognised and left out; a table that
+        is neither is an error, since a file table in a shape kbscan misreads would
+        otherwise vanish."""
+        if table.header is None:
             return None
-        left = text[: tail.start()].rstrip(" ,")
-        sp = None
-        if sp_match := _SP_IN_HEADING.search(left):
-            sp = int(sp_match.group("sp"))
-            left = (left[: sp_match.start()] + left[sp_match.end() :]).rstrip(" ,")
-        return Heading(number, text, left, sp, _ARCH_WORDS[tail.group("arch").lower()])
+        header = [h.lower() for h in table.header]
+        columns = [column_for(h) for h in table.header]
+        first_cells = {r[1][0].lower() for r in table.rows if r[1]}
+        if (
+            len(header) == 2
+            and header[0] == "file name"
+            and columns[1] is None
+            and first_cells <= _MANIFEST_KEYS
+        ):
+            return (
+                "manifest files",
+                "Additional file information: the manifest (.manifest), MUM and catalog files "
+                "the package installs for servicing, listed one file per block; they carry no "
+                "version to check.",
+            )
+        if any("sr_level" in h for h in header):
+            return (
+                "version legend",
+                "The article's legend of version numbers to service pack and branch; "
+                "kbscan's platform data states the same ranges with their source.",
+            )
+        cells = " ".join(c for r in table.rows for c in r[1]).lower()
+        links = "download" in cells or any(h in ("update", "download") for h in header)
+        if header and header[0] in ("operating system", "product", "platform") and links:
+            return ("download links", "Where to download each package; no file versions.")
+        if all(columns) or ("file name" in header and "file version" in header):
+            return None
+        raise self.fail(
+            "a table with the columns " + " | ".join(table.header) + " is neither a file table "
+            "(File name, File version, ...) nor a kind kbscan knows to leave out (download "
+            "links, an SR_Level version legend, manifest files)",
+            table.line,
+        )
 
-    def tables(self) -> list[tuple[Heading, list[tuple[int, dict[str, str]]]]]:
-        pending: list[_PendingRow] = []
-        tables: list[tuple[Heading, list[_PendingRow]]] = []
-        heading: Heading | None = None
-        columns: tuple[Column, ...] | None = None
-        current: list[_PendingRow] | None = None
-        for number, line in enumerate(self.lines, start=1):
-            if (h := self.heading(number, line)) is not None:
-                self.close_table(heading, current)
-                heading, columns, current = h, None, None
+    def columns_of(self, table: Table) -> tuple[Column, ...]:
+        try:
+            if table.header is not None:
+                columns = []
+                for label in table.header:
+                    column = column_for(label)
+                    if column is None:
+                        raise RowError(f"unknown column {label!r} in a file table")
+                    columns.append(column)
+                check_columns(columns)
+                return tuple(columns)
+            assert table.header_text is not None
+            return parse_header(table.header_text)
+        except RowError as exc:
+            raise self.fail(str(exc), table.line) from None
+
+    def nearest_heading_text(self, line: int, after: int) -> str:
+        for x in reversed(self.lines):
+            if after < x.number < line and x.heading and x.text:
+                return x.text
+        return ""
+
+    def scope_of(self, table: Table, after: int) -> Scope:
+        """The nearest heading above the table that names a Windows release; without one,
+        what the article says it applies to."""
+        for x in reversed(self.lines):
+            if not (after < x.number < table.line) or not x.text:
                 continue
-            if line.strip().lower().startswith("file name"):
-                if heading is None:
-                    raise self.fail("a file table header with no heading above it", number)
-                self.close_table(heading, current)
-                try:
-                    columns = parse_header(line)
-                except RowError as exc:
-                    raise self.fail(str(exc), number) from None
-                current = []
-                tables.append((heading, current))
-                continue
-            if current is None or columns is None or heading is None:
-                continue
-            if not line.strip() or line.strip().startswith(("Note", "\u2191", "For more")):
-                self.close_table(heading, current)
-                columns, current = None, None
+            if not (x.heading or _heading_like(x.text)):
                 continue
             try:
-                found, kept = narrowed(line, columns, self.plausibility(heading))
+                scope = read_heading(x.text, x.number, self.names)
+            except HeadingError as exc:
+                raise self.fail(str(exc), x.number) from None
+            if scope is not None:
+                return scope
+        return self.article_scope(table)
+
+    def article_scope(self, table: Table) -> Scope:
+        for i, x in enumerate(self.lines):
+            m = re.match(
+                r"^(?:applies to|the information in this article applies to)\s*:?\s*(.*)$",
+                x.text,
+                re.IGNORECASE,
+            )
+            if not m:
+                continue
+            text = m.group(1)
+            if not text:
+                text = " ".join(y.text for y in self.lines[i + 1 : i + 12] if y.text)
+            platforms = [p for _, _, ps in self.names.mentions(text) for p in ps]
+            platforms = list(dict.fromkeys(platforms))
+            if not platforms:
+                continue
+            arches = {a for p in platforms for a in p.architectures}
+            arch = arches.pop() if len(arches) == 1 else None
+            names = ", ".join(p.name for p in platforms)
+            note = f"The table has no heading; the article applies to {names}" + (
+                f", which exists only as {arch.value} in kbscan's platform data." if arch else "."
+            )
+            return Scope(x.text, x.number, tuple(platforms), arch, None, note)
+        raise self.fail(
+            "the file table has no heading naming its Windows release, and the article "
+            "names none ('Applies to:')",
+            table.line,
+        )
+
+    def read_rows(self, table: Table, columns: tuple[Column, ...], scope: Scope) -> list[_Row]:
+        rows = []
+        plausible = self.plausibility(scope)
+        for number, cells in table.rows:
+            if len(cells) != len(columns):
+                raise self.fail(
+                    f"the row has {len(cells)} cells but the table has {len(columns)} "
+                    f"columns: {' | '.join(cells)}",
+                    number,
+                )
+            reading = {}
+            for column, cell in zip(columns, cells, strict=True):
+                ok = (column.optional and not cell) or (
+                    column.pattern.fullmatch(cell) is not None and column.check(cell)
+                )
+                if not ok and not (column.key == "version" and parse_version_cell(cell) is None):
+                    raise self.fail(
+                        f"{column.label} {cell!r} is not a valid {column.label}", number
+                    )
+                reading[column.key] = cell
+            rows.append(_Row(number, " | ".join(cells), columns, [reading], [reading]))
+        for number, text in table.text_rows:
+            try:
+                found, kept = narrowed(text, columns, plausible, spaced=table.spaced)
             except RowError as exc:
                 raise self.fail(str(exc), number) from None
             if not found:
-                raise self.fail(str(row_error(line, columns, found)), number)
-            row = _PendingRow(heading, number, line, columns, found, kept)
-            current.append(row)
-            pending.append(row)
-        self.close_table(heading, current)
-        if not tables:
-            raise self.fail("no file table (no 'File name...' header under an OS heading)")
-        resolved = self.resolve(pending)
-        return [(h, [(r.number, resolved[id(r)]) for r in rows]) for h, rows in tables]
+                raise self.fail(str(row_error(text, columns, found)), number)
+            rows.append(_Row(number, text, columns, found, kept))
+        return rows
 
-    def resolve(self, rows: list[_PendingRow]) -> dict[int, dict[str, str]]:
+    def plausibility(self, scope: Scope) -> Callable[[dict[str, str]], bool]:
+        """A reading is plausible when its version is of the service pack the heading or
+        the row names, on the platforms whose build it carries."""
+
+        implied = {i.service_pack for p in scope.platforms for i in p.implied_service_packs
+                   if i.architecture == scope.architecture}  # fmt: skip
+
+        def plausible(cells: dict[str, str]) -> bool:
+            version = _version(cells)
+            if version is None:
+                return True
+            allowed = _stated_service_packs(cells, scope) or implied
+            known = [
+                p.service_pack_of(version)
+                for p in scope.platforms
+                if version.build in p.builds and p.service_pack_ranges
+            ]
+            if not known:
+                return True  # not an OS-build file (MSXML, say): nothing to check against
+            return any(k is not None and (not allowed or k in allowed) for k in known)
+
+        return plausible
+
+    def resolve(self, rows: list[_Row], tables: list[_FileTable]) -> dict[int, dict[str, str]]:
         """Settle rows with several readings by the same file's version for the same
         service pack in the article's other tables: one hotfix build gives a file one
         version on every architecture. What that does not settle is an error."""
-        platform = self.platform_of([r.heading for r in rows])
-        anchors: dict[tuple[str, int], set[str]] = {}
+        scope_of = {id(r): t.scope for t in tables for r in t.rows}
+        anchors: dict[tuple[str, frozenset[int]], set[str]] = {}
         for r in rows:
             if len(r.kept) == 1:
                 cells = r.kept[0]
-                anchors.setdefault(self.file_key(r.heading, cells, platform), set()).add(
-                    cells["version"]
-                )
+                key = (cells["name"].lower(), _stated_service_packs(cells, scope_of[id(r)]))
+                anchors.setdefault(key, set()).add(cells.get("version", ""))
         out: dict[int, dict[str, str]] = {}
         for r in rows:
             if len(r.kept) == 1:
@@ -262,185 +428,286 @@ class _Importer:
             agreeing = [
                 cells
                 for cells in r.kept
-                if cells["version"] in anchors.get(self.file_key(r.heading, cells, platform), ())
+                if cells.get("version", "")
+                in anchors.get(
+                    (cells["name"].lower(), _stated_service_packs(cells, scope_of[id(r)])), ()
+                )
             ]
             if len(agreeing) != 1:
-                raise self.fail(str(row_error(r.line, r.columns, r.found)), r.number)
+                raise self.fail(str(row_error(r.text, r.columns, r.found)), r.line)
             chosen = agreeing[0]
-            self.warnings.append(
-                f"line {r.number}: {len(r.found)} readings of {r.line.strip()!r}; took "
+            self.warn(
+                f"line {r.line}: {len(r.found)} readings of {r.text.strip()!r}; took "
                 f"{chosen['version']}, the version {chosen['name']} has for the same service "
                 "pack in the article's other tables"
             )
             out[id(r)] = chosen
         return out
 
-    def file_key(
-        self, heading: Heading, cells: dict[str, str], platform: Platform
-    ) -> tuple[str, int]:
-        return cells["name"].lower(), min(self.allowed_service_packs(heading, cells, platform))
-
-    def close_table(self, heading: Heading | None, rows: list[Any] | None) -> None:
-        if heading is not None and rows is not None and not rows:
-            raise self.fail(f"the table under {heading.text!r} has no rows", heading.line)
-
-    def plausibility(self, heading: Heading | None) -> Any:
-        """A reading is plausible when its version fits the heading's service pack."""
-        if heading is None:
-            return None
-        try:
-            platform = self.platform_of([heading])
-        except ArticleError:
-            return None
-
-        def plausible(cells: dict[str, str]) -> bool:
-            version = FileVersion.parse(cells["version"])
-            allowed = self.allowed_service_packs(heading, cells, platform)
-            if version.build != platform.build:
-                return True  # not an OS-build file (MSXML, say): nothing to check against
-            return platform.branch_of(version) in allowed
-
-        return plausible
-
-    def allowed_service_packs(
-        self, heading: Heading, cells: dict[str, str], platform: Platform
-    ) -> set[int]:
-        if (req := cells.get("sp_requirement", "")).startswith("SP"):
-            return {int(req[2:])}
-        if heading.service_pack is not None:
-            return {heading.service_pack}
-        return {_release_level(heading, platform)[0]}
-
-    def platform_of(self, headings: list[Heading]) -> Platform:
-        found: dict[str, Platform] = {}
-        for h in headings:
-            os_name = re.sub(r"^microsoft\s+", "", h.os, flags=re.IGNORECASE).lower()
-            best: tuple[int, Platform] | None = None
-            for platform in self.platforms.values():
-                for alias in (platform.name, *platform.aliases):
-                    a = re.sub(r"^microsoft\s+", "", alias, flags=re.IGNORECASE).lower()
-                    if (os_name == a or os_name.startswith(a + " ")) and (
-                        best is None or len(a) > best[0]
-                    ):
-                        best = (len(a), platform)
-            if best is None:
-                known = ", ".join(sorted(p.name for p in self.platforms.values()))
-                raise self.fail(f"no platform definition for {h.os!r} (known: {known})", h.line)
-            found[best[1].id] = best[1]
-        if len(found) > 1:
-            raise self.fail(
-                "the tables cover several platforms (" + ", ".join(sorted(found)) + "); "
-                "a KB definition holds one"
-            )
-        return next(iter(found.values()))
+    def table_document(
+        self, t: _FileTable, resolved: dict[int, dict[str, str]], published: set[str]
+    ) -> dict[str, Any]:
+        scope = t.scope
+        assert scope.architecture is not None
+        doc: dict[str, Any] = {
+            "heading": scope.heading,
+            "line": t.table.line,
+            "platforms": [p.id for p in scope.platforms],
+            "architecture": scope.architecture.value,
+        }
+        if scope.note:
+            doc["note"] = scope.note
+        doc["rows"] = [self.row_document(scope, resolved[id(r)], r.line, published)
+                       for r in t.rows]  # fmt: skip
+        return doc
 
     def row_document(
-        self, heading: Heading, cells: dict[str, str], line: int, platform: Platform
+        self, scope: Scope, cells: dict[str, str], line: int, published: set[str]
     ) -> dict[str, Any]:
-        sp, note = self.service_pack_of(heading, cells, line, platform)
-        row: dict[str, Any] = {
-            "heading": heading.text,
-            "service_pack": sp,
-        }
-        if note:
-            row["service_pack_note"] = note
-        row["architecture"] = heading.architecture
-        row["name"] = cells["name"]
-        row["version"] = cells["version"]
-        if "size" in cells:
+        assert scope.architecture is not None
+        version = _version(cells)
+        sp, sp_note = self.service_pack_of(scope, cells, version, line)
+        branch, branch_note = self.branch_of(scope, cells, version)
+        row: dict[str, Any] = {"name": cells["name"], "version": str(version) if version else None}
+        if cells.get("size"):
             row["size"] = int(cells["size"].replace(",", ""))
-        if "date" in cells:
-            row["date"] = datetime.strptime(cells["date"], "%d-%b-%Y").date().isoformat()
-        if "time" in cells:
-            row["time"] = cells["time"]
-        row["platform"] = cells.get("platform", heading.architecture)
-        branch = cells.get("service_branch", "")
-        if m := re.search(r"(GDR|QFE|LDR)$", branch):
-            row["service_branch"] = m.group(1)
+        if cells.get("date"):
+            row["date"] = parse_date(cells["date"])
+        if cells.get("time"):
+            try:
+                row["time"] = parse_time(cells["time"])
+            except RowError as exc:
+                raise self.fail(str(exc), line) from None
+        row["platform"] = cells.get("platform") or _PLATFORM_LABEL[scope.architecture]
+        row["service_pack"] = sp
+        if sp_note:
+            row["service_pack_note"] = sp_note
+        if branch:
+            row["service_branch"] = branch
+        if branch_note:
+            row["branch_note"] = branch_note
+        row["path"] = self.path_of(scope, row, published)
         return row
 
     def service_pack_of(
-        self, heading: Heading, cells: dict[str, str], line: int, platform: Platform
-    ) -> tuple[int, str | None]:
-        version = FileVersion.parse(cells["version"])
-        stated: list[int] = []
-        for value in (cells.get("sp_requirement", ""), cells.get("service_branch", "")):
-            if m := re.match(r"SP(\d)", value):
-                stated.append(int(m.group(1)))
-        if heading.service_pack is not None:
-            stated.append(heading.service_pack)
-        if len(set(stated)) > 1:
+        self, scope: Scope, cells: dict[str, str], version: FileVersion | None, line: int
+    ) -> tuple[int | None, str | None]:
+        stated = _stated_service_packs(cells, scope)
+        if len(stated) > 1:
             raise self.fail(
                 f"{cells['name']}: the heading and the row name different service packs "
-                f"({', '.join(f'SP{s}' for s in sorted(set(stated)))})",
+                f"({', '.join(f'SP{s}' for s in sorted(stated))})",
                 line,
             )
         if stated:
-            return stated[0], None
-        level, implied_reason = _release_level(heading, platform)
-        note = f"The heading names no service pack: {implied_reason}"
-        branch = platform.branch_of(version)
-        rng = next((r for r in platform.service_pack_ranges if r.service_pack == branch), None)
-        if branch == level and rng is not None:
-            note += (
-                f"; {version} is in SP{branch}'s revision range "
-                f"({rng.first_revision}-{rng.last_revision})"
+            return next(iter(stated)), None
+        arch = scope.architecture
+        implied = next(
+            (i for p in scope.platforms for i in p.implied_service_packs if i.architecture == arch),
+            None,
+        )
+        names = " and ".join(p.name for p in scope.platforms)
+        by_range: dict[int, str] = {}
+        if version is not None:
+            for p in scope.platforms:
+                sp = p.service_pack_of(version)
+                if sp is None:
+                    continue
+                rng = next(
+                    r for r in p.service_pack_ranges
+                    if r.service_pack == sp and (r.build or p.build) == version.build
+                )  # fmt: skip
+                by_range[sp] = (
+                    f"{version} is build {version.build}, "
+                    + (f"SP{sp} of {names}" if sp else f"the release of {names}")
+                    if rng.build
+                    else f"{version} is in SP{sp}'s revision range "
+                    f"({rng.first_revision}-{rng.last_revision})"
+                )
+        if len(by_range) == 1:
+            sp, why = next(iter(by_range.items()))
+            if implied is not None and implied.service_pack == sp:
+                return sp, f"The heading names no service pack: {implied.reason}; {why}."
+            if implied is not None:
+                self.warn(
+                    f"line {line}: {cells['name']} {version} is in SP{sp}'s range, but the "
+                    f"{arch.value if arch else ''} release of {names} is SP{implied.service_pack}"
+                )
+            return sp, f"The heading names no service pack; {why}."
+        if implied is not None:
+            return implied.service_pack, f"The heading names no service pack: {implied.reason}."
+        if version is None:
+            why = "the row has no version"
+        elif not any(version.build in p.builds for p in scope.platforms):
+            why = f"{version} is not a build of {names}"
+        else:
+            why = f"{names} states no service pack revision ranges"
+        return None, f"The article ties this row to no service pack: {why}."
+
+    def branch_of(
+        self, scope: Scope, cells: dict[str, str], version: FileVersion | None
+    ) -> tuple[str | None, str | None]:
+        if m := re.search(r"(GDR|QFE|LDR|WOW)$", cells.get("service_branch", "")):
+            return m.group(1), None
+        if version is None:
+            return None, None
+        found = {p.service_branch_of(version) for p in scope.platforms} - {None}
+        if len(found) != 1:
+            return None, None
+        branch = found.pop()
+        rng = next(
+            r for p in scope.platforms for r in p.branch_ranges
+            if r.build == version.build and r.first_revision <= version.revision <= r.last_revision
+        )  # fmt: skip
+        return branch, (
+            f"{version}: revisions {rng.first_revision}-{rng.last_revision} of build "
+            f"{rng.build} are the {branch} branch"
+        )
+
+    def path_of(self, scope: Scope, row: dict[str, Any], published: set[str]) -> str:
+        name = row["name"]
+        if name.lower() in self.paths:
+            return self.paths[name.lower()]
+        disk_name = name.lower()
+        arch = scope.architecture
+        wow = arch is not Arch.X86 and (
+            row["platform"] == "x86" or row.get("service_branch") == "WOW"
+        )
+        if wow:
+            if disk_name.startswith("w") and disk_name[1:] in published:
+                disk_name = disk_name[1:]
+                self.warn(
+                    f"{name} is the WOW64 copy of {disk_name} (the package's 'W' prefix); "
+                    f"assumed %SystemRoot%\\SysWOW64\\{disk_name} (give --path {name}=PATH to "
+                    "set it)"
+                )
+            else:
+                self.warn(
+                    f"{name} is an x86 file in a {arch.value if arch else ''} table (WOW64); "
+                    f"assumed %SystemRoot%\\SysWOW64\\{disk_name} (give --path {name}=PATH to "
+                    "set it)"
+                )
+            return f"%SystemRoot%\\SysWOW64\\{disk_name}"
+        folder = None
+        for p in scope.platforms:
+            locations = dict(p.file_locations)
+            folder = locations.get(disk_name) or locations.get("*" + Path(disk_name).suffix)
+            if folder:
+                break
+        if folder is None:
+            folder = scope.platforms[0].default_location
+            self.warn(
+                f"where {name} lives is not stated; assumed {folder} "
+                f"(give --path {name}=PATH to set it)"
             )
-        elif branch is not None:
-            self.warnings.append(
-                f"line {line}: {cells['name']} {version} is in SP{branch}'s range, but its "
-                f"heading {heading.text!r} is the SP{level} release"
-            )
-        return level, note + "."
+        return f"{folder}\\{disk_name}"
 
     # --- the prose around the tables ----------------------------------------------------
 
-    def section(self, title: str) -> list[tuple[int, str]]:
-        """The non-empty lines after a line equal to ``title``, up to the next blank line."""
+    def section(self, title: str) -> list[Line]:
+        """The non-empty lines after a line equal to ``title``, up to the next blank line
+        or heading."""
         for index, line in enumerate(self.lines):
-            if line.strip().lower() == title.lower():
-                out: list[tuple[int, str]] = []
-                for number in range(index + 1, len(self.lines)):
-                    text = self.lines[number].strip()
-                    if not text:
-                        if out:
-                            break
-                        continue
-                    out.append((number + 1, text))
-                return out
+            if line.text.lower().rstrip(":") != title.lower():
+                continue
+            out: list[Line] = []
+            for x in self.lines[index + 1 :]:
+                if x.heading and x.text:
+                    break
+                if not x.text:
+                    if out:
+                        break
+                    continue
+                out.append(x)
+            return out
         return []
 
-    def prerequisite(self, rows: list[dict[str, Any]]) -> dict[str, Any]:
-        row_sps = sorted({r["service_pack"] for r in rows})
-        for _, text in self.section("Prerequisites"):
-            for sentence in re.split(r"(?<=\.)\s+", text):
-                sps = sorted({int(n) for n in _SP_WORDS.findall(sentence)})
-                if sps and re.search(r"\bmust\b|\brequire", sentence, re.IGNORECASE):
-                    missing = [s for s in row_sps if s not in sps]
-                    if missing:
-                        self.warnings.append(
-                            "the prerequisite names " + ", ".join(f"SP{s}" for s in sps)
-                            + " but the file table also has "
-                            + ", ".join(f"SP{s}" for s in missing)
-                        )  # fmt: skip
-                    return {"service_packs": sps, "text": sentence, "remedy_service_pack": max(sps)}
-        self.warnings.append(
-            "no prerequisite stated; the service packs of the file table are used: "
-            + ", ".join(f"SP{s}" for s in row_sps)
-        )
-        return {
-            "service_packs": row_sps,
-            "text": "Not stated in the article; the service packs of its file table.",
-            "remedy_service_pack": max(row_sps),
-        }
+    def prerequisites(
+        self, covered: list[str], tables: list[dict[str, Any]]
+    ) -> tuple[list[dict[str, Any]], str]:
+        """Per platform, the service packs the packages install on: what the article's
+        prerequisite names for that platform, else the levels of its rows, else none (the
+        file versions alone decide)."""
+        stated, text = self.stated_prerequisites()
+        out = []
+        notes = []
+        for pid in covered:
+            platform = self.platforms[pid]
+            sps = sorted(s for s in stated.get(pid, set()) if _level_exists(platform, s))
+            if set(stated.get(pid, set())) - set(sps):
+                self.warn(
+                    f"the prerequisite names a {platform.name} service pack that does not exist "
+                    f"in its platform data ({sorted(stated[pid])}); ignored"
+                )
+            if not sps:
+                sps = sorted({r["service_pack"] for t in tables if pid in t["platforms"]
+                              for r in t["rows"] if r["service_pack"] is not None})  # fmt: skip
+                if sps:
+                    notes.append(f"{platform.name}: the service packs of its file table")
+            out.append({
+                "platform": pid,
+                "service_packs": sps,
+                "remedy_service_pack": max(sps) if sps else None,
+            })  # fmt: skip
+        if not text:
+            text = "Not stated in the article" + (
+                "; " + "; ".join(notes) + "." if notes else "; no service pack is required."
+            )
+            self.warn(f"no prerequisite stated; {text[len('Not stated in the article; ') :]}")
+        return out, text
+
+    def stated_prerequisites(self) -> tuple[dict[str, set[int]], str]:
+        lines = [x.text for x in self.section("Prerequisites")]
+        candidates: list[str] = []
+        for text in lines:
+            for s in re.split(r"(?<=\.)\s+|\s+(?=For more information)", text):
+                mentions = self.names.mentions(s)
+                if s and (
+                    re.search(r"\b(must|requires?|running|prerequisite)\b", s, re.IGNORECASE)
+                    or s.startswith(("-", "+"))
+                    or (mentions and mentions[0][0] == 0)
+                ):
+                    candidates.append(s)
+        if not candidates:
+            candidates = [
+                s for s in self.sentences()
+                if re.search(r"\b(requires?|must have|must be running)\b", s, re.IGNORECASE)
+                and _SP_NUMBER.search(s)
+            ]  # fmt: skip
+        stated: dict[str, set[int]] = {}
+        used: list[str] = []
+        for sentence in candidates:
+            mentions = self.names.mentions(sentence)
+            hit = False
+            for i, (_start, end, platforms) in enumerate(mentions):
+                stop = mentions[i + 1][0] if i + 1 < len(mentions) else len(sentence)
+                after = sentence[end:stop]
+                numbers = {int(n) for n in _SP_NUMBER.findall(after)}
+                if not numbers and re.match(r"\s*service pack", after, re.IGNORECASE):
+                    continue  # "a Windows XP service pack": no level named
+                for p in platforms:
+                    stated.setdefault(p.id, set()).update(numbers or {p.first_service_pack()})
+                hit = True
+            if hit or re.search(r"\bmust\b|\brequire", sentence, re.IGNORECASE):
+                used.append(sentence.lstrip("-* ").strip())
+        return stated, " ".join(used) if stated else ""
 
     def sentences(self) -> list[str]:
-        """Sentences line by line (archived articles keep a paragraph on one line), with
-        the "Note" label the archive glues in front of notes taken off."""
+        """Sentences line by line (articles keep a paragraph on one line), with the
+        "Note" label the archive glues in front of notes taken off."""
+        paragraphs: list[str] = []
+        current: list[str] = []
+        for line in self.lines:  # hard-wrapped text (the original KB shape) is rejoined
+            if not line.text or line.heading or line.text.startswith(("-", "+")):
+                paragraphs.append(" ".join(current))
+                current = []
+            if line.text:
+                current.append(line.text)
+        paragraphs.append(" ".join(current))
         out: list[str] = []
-        for line in self.lines:
-            for sentence in re.split(r"(?<=[.!?])\s+", line.strip()):
-                sentence = re.sub(r"^Note\s+", "", sentence)
+        for paragraph in paragraphs:
+            for sentence in re.split(r"(?<=[.!?])\s+", paragraph):
+                sentence = re.sub(r"^(?:Note|NOTE):?\s+", "", sentence)
                 if sentence:
                     out.append(sentence)
         return out
@@ -454,15 +721,22 @@ class _Importer:
             if versions:
                 out.append({"name": "Exchange Server", "versions": versions, "reason": sentence})
             else:
-                self.warnings.append(f"not understood, so not applied: {sentence!r}")
+                self.warn(f"not understood, so not applied: {sentence!r}")
         return out
 
-    def required_services(self, platform: Platform) -> list[dict[str, str]]:
+    def known_services(self, covered: list[str]) -> list[Any]:
+        seen: dict[str, Any] = {}
+        for pid in covered:
+            for known in self.platforms[pid].known_services:
+                seen.setdefault(known.service.name, known)
+        return list(seen.values())
+
+    def required_services(self, covered: list[str]) -> list[dict[str, str]]:
         found: dict[str, dict[str, str]] = {}
         for sentence in self.sentences():
             if not re.search(r"applies only to", sentence, re.IGNORECASE):
                 continue
-            for known in platform.known_services:
+            for known in self.known_services(covered):
                 if any(p.lower() in sentence.lower() for p in known.phrases):
                     found[known.service.name] = {
                         "name": known.service.name,
@@ -470,17 +744,17 @@ class _Importer:
                     }
         return list(found.values())
 
-    def restart(self, platform: Platform) -> dict[str, Any]:
+    def restart(self, covered: list[str]) -> dict[str, Any]:
         lines = self.section("Restart requirement")
-        text = " ".join(t for _, t in lines)
+        text = " ".join(x.text for x in lines)
         if not text:
-            self.warnings.append("no restart requirement stated; a server restart is assumed")
+            self.warn("no restart requirement stated; a server restart is assumed")
             return {"services": [], "dependents": False, "process": None, "computer": True,
                     "text": "Not stated in the article."}  # fmt: skip
         lowered = text.lower()
         services = [
             known
-            for known in platform.known_services
+            for known in self.known_services(covered)
             if any(p.lower() in lowered for p in known.phrases)
         ]
         must_restart_computer = re.search(
@@ -505,33 +779,41 @@ class _Importer:
             return {"services": [], "dependents": False, "process": None, "computer": False,
                     "text": text}  # fmt: skip
         if "restart" not in lowered:
-            self.warnings.append(f"restart requirement not understood: {text!r}")
+            self.warn(f"restart requirement not understood: {text!r}")
         return {"services": [], "dependents": False, "process": None, "computer": True,
                 "text": text}  # fmt: skip
 
-    def file_paths(self, rows: list[dict[str, Any]], platform: Platform) -> dict[str, str]:
-        locations = dict(platform.file_locations)
-        out: dict[str, str] = {}
-        for row in rows:
-            name = row["name"].lower()
-            if name in out:
-                continue
-            if name in self.paths:
-                out[name] = self.paths[name]
-                continue
-            if row["platform"] == "x86" and row["architecture"] != "x86":
-                out[name] = f"%SystemRoot%\\SysWOW64\\{name}"
-                self.warnings.append(
-                    f"{row['name']} is an x86 file in a {row['architecture']} table (WOW64); "
-                    f"assumed {out[name]} (give --path {name}=PATH to set it)"
-                )
-                continue
-            folder = locations.get(name) or locations.get("*" + Path(name).suffix)
-            if folder is None:
-                folder = platform.default_location
-                self.warnings.append(
-                    f"where {row['name']} lives is not stated; assumed {folder} "
-                    f"(give --path {name}=PATH to set it)"
-                )
-            out[name] = f"{folder}\\{name}"
-        return out
+
+def _version(cells: dict[str, str]) -> FileVersion | None:
+    text = parse_version_cell(cells.get("version", ""))
+    if text is None:
+        return None
+    try:
+        return FileVersion.parse(text)
+    except VersionError:
+        return None
+
+
+def _stated_service_packs(cells: dict[str, str], scope: Scope) -> frozenset[int]:
+    stated: set[int] = set()
+    for value in (cells.get("sp_requirement", ""), cells.get("service_branch", "")):
+        if m := re.match(r"SP(\d)", value):
+            stated.add(int(m.group(1)))
+    if scope.service_pack is not None:
+        stated.add(scope.service_pack)
+    return frozenset(stated)
+
+
+def _level_exists(platform: Platform, sp: int) -> bool:
+    return not platform.service_packs or sp in platform.service_packs
+
+
+def _heading_like(text: str) -> bool:
+    """A plain line that reads as a table heading (archive copies have no markup)."""
+    if len(text) > 160 or text.endswith("."):
+        return False
+    return bool(
+        re.match(r"(?i)^(?:for )?all supported ", text)
+        or re.search(r"(?i)(x86|x64|itanium|ia-64|ia64)[- ]based (versions?|editions?|systems?)$",
+                     text)
+    )  # fmt: skip

@@ -1,8 +1,10 @@
-"""The KB file schema (version 1), validated field by field.
+"""The KB file schema (version 2; version 1 still loads), validated field by field.
 
 The schema is documented in data/kb/README.md. Validation is strict, unknown fields
 included, because a misspelt ``excluded_when`` that is silently ignored would turn
-Exchange servers into NEEDS_HOTFIX.
+Exchange servers into NEEDS_HOTFIX. Version 1 held one platform and one flat file table;
+version 2 holds the article's tables as published (several platforms and branches per
+KB), and a version 1 file is read into the same records.
 """
 
 from __future__ import annotations
@@ -15,21 +17,39 @@ from kbscan.jsonfields import FieldError, Fields
 from kbscan.kb.interface import KbError
 from kbscan.model import (
     Arch,
+    BranchRange,
     ExcludedProduct,
     FileRow,
+    FileTable,
     ImpliedServicePack,
     KbDefinition,
     KnownService,
+    LeftOutTable,
     Platform,
+    PlatformRequirement,
     RestartRequirement,
     ServicePackRange,
     ServiceRef,
 )
 from kbscan.versions import FileVersion
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+PLATFORM_SCHEMA_VERSION = 1
 MAX_FILE_BYTES = 4 * 1024 * 1024
 
+_KB_KEYS_V2 = frozenset(
+    {
+        "schema_version", "id", "title", "source", "platforms", "prerequisite_text", "requires",
+        "excluded_when", "restart", "installed_evidence", "tables", "left_out",
+    }
+)  # fmt: skip
+_TABLE_KEYS = frozenset({"heading", "line", "platforms", "architecture", "note", "rows"})
+_ROW_KEYS_V2 = frozenset(
+    {
+        "name", "version", "size", "date", "time", "platform", "service_pack",
+        "service_pack_note", "service_branch", "branch_note", "path",
+    }
+)  # fmt: skip
 _KB_KEYS = frozenset(
     {
         "schema_version", "id", "title", "source", "platform", "prerequisite", "requires",
@@ -46,11 +66,12 @@ _PLATFORM_KEYS = frozenset(
     {
         "schema_version", "id", "name", "aliases", "os_version", "build", "product_types",
         "product_types_note", "service_pack_ranges", "implied_service_packs",
-        "known_services", "file_locations", "default_location",
+        "known_services", "file_locations", "default_location", "architectures",
+        "service_packs", "service_packs_note", "branch_ranges", "branch_ranges_note",
     }
 )  # fmt: skip
 _ARCH_NAMES = {a.value: a for a in Arch}
-_BRANCHES = ("GDR", "QFE", "LDR", "RTM")
+_BRANCHES = ("GDR", "QFE", "LDR", "RTM", "WOW")
 
 
 def read_json(path: Path) -> Any:
@@ -75,16 +96,35 @@ def read_json(path: Path) -> Any:
 def parse_platform(data: Any, origin: str) -> Platform:
     try:
         f = Fields(data, allowed=_PLATFORM_KEYS)
-        _check_schema_version(f)
+        _check_schema_version(f, PLATFORM_SCHEMA_VERSION)
         ranges = tuple(
             ServicePackRange(
                 service_pack=r.integer("service_pack", hi=9),
                 first_revision=r.integer("first_revision", hi=0xFFFF),
                 last_revision=r.integer("last_revision", hi=0xFFFF),
+                build=r.opt_integer("build", hi=0xFFFF),
             )
             for r in f.objects("service_pack_ranges", allowed=frozenset(
-                {"service_pack", "first_revision", "last_revision", "note"}))
+                {"service_pack", "first_revision", "last_revision", "note", "build"}))
         )  # fmt: skip
+        branches = tuple(
+            BranchRange(
+                build=b.integer("build", hi=0xFFFF),
+                first_revision=b.integer("first_revision", hi=0xFFFF),
+                last_revision=b.integer("last_revision", hi=0xFFFF),
+                branch=b.converted("branch", _branch),
+            )
+            for b in f.objects("branch_ranges", allowed=frozenset(
+                {"build", "first_revision", "last_revision", "branch", "note"}))
+        ) if f.has("branch_ranges") else ()  # fmt: skip
+        arches = (
+            tuple(_arch(a) for a in f.texts("architectures"))
+            if f.has("architectures")
+            else tuple(Arch)
+        )
+        levels = f.items("service_packs") if f.has("service_packs") else []
+        if not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 9 for x in levels):
+            f.fail("service_packs", "expected service pack numbers 0 to 9")
         implied = tuple(
             ImpliedServicePack(
                 architecture=i.converted("architecture", _arch),
@@ -123,6 +163,9 @@ def parse_platform(data: Any, origin: str) -> Platform:
             aliases=tuple(f.opt_texts("aliases") or ()),
             known_services=known,
             file_locations=locations,
+            architectures=arches,
+            service_packs=tuple(levels),
+            branch_ranges=branches,
             **(
                 {"default_location": location}
                 if (location := f.opt_text("default_location"))
@@ -142,54 +185,120 @@ def parse_kb(data: Any, origin: str, platforms: dict[str, Platform]) -> KbDefini
 
 
 def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
-    f = Fields(data, allowed=_KB_KEYS)
-    _check_schema_version(f)
-    kb_id = f.text("id", max_len=32)
-    if not (kb_id.startswith("KB") and kb_id[2:].isdigit()):
-        f.fail("id", f"{kb_id!r} is not a KB id such as KB934709")
-    platform_id = f.text("platform")
-    if platform_id not in platforms:
-        f.fail(
-            "platform", f"unknown platform {platform_id!r} (known: {', '.join(sorted(platforms))})"
+    probe = Fields(data)
+    version = probe.integer("schema_version", hi=1000)
+    if version == 1:
+        return _parse_kb_v1(data, platforms)
+    if version != SCHEMA_VERSION:
+        probe.fail(
+            "schema_version",
+            f"{version} is not supported (this kbscan reads 1 and {SCHEMA_VERSION})",
         )
-    platform = platforms[platform_id]
+    f = Fields(data, allowed=_KB_KEYS_V2)
+    kb_id = _kb_id(f)
+    requirements = []
+    for p in f.objects(
+        "platforms", allowed=frozenset({"platform", "service_packs", "remedy_service_pack"})
+    ):
+        platform = _platform(p, "platform", platforms)
+        sps = _service_packs(p, allow_empty=True)
+        remedy = p.opt_integer("remedy_service_pack", hi=9)
+        if remedy is not None and remedy not in sps:
+            p.fail("remedy_service_pack", f"SP{remedy} is not one of service_packs")
+        if sps and remedy is None:
+            p.fail("remedy_service_pack", "required when service_packs is not empty")
+        requirements.append(PlatformRequirement(platform, tuple(sps), remedy))
+    covered = {r.platform.id for r in requirements}
+    if len(covered) != len(requirements):
+        f.fail("platforms", "a platform is listed twice")
+    tables = []
+    seen: dict[tuple[str, int | None, Arch, str, str | None], FileVersion] = {}
+    for t in f.objects("tables", allowed=_TABLE_KEYS):
+        table_platforms = tuple(t.texts("platforms"))
+        for pid in table_platforms:
+            if pid not in covered:
+                t.fail("platforms", f"{pid!r} is not one of the KB's platforms")
+        if not table_platforms:
+            t.fail("platforms", "a table covers at least one platform")
+        heading = t.text("heading")
+        arch = t.converted("architecture", _arch)
+        rows = []
+        for r in t.objects("rows", allowed=_ROW_KEYS_V2):
+            row = FileRow(
+                heading=heading,
+                service_pack=r.opt_integer("service_pack", hi=9),
+                service_pack_note=r.opt_text("service_pack_note"),
+                architecture=arch,
+                name=r.text("name", max_len=260),
+                version=r.opt_converted("version", FileVersion.parse),
+                size=r.opt_integer("size"),
+                date=r.opt_day("date"),
+                time=r.opt_text("time"),
+                platform=r.text("platform"),
+                path=r.text("path", max_len=1024),
+                service_branch=r.opt_converted("service_branch", _branch),
+                platforms=table_platforms,
+                branch_note=r.opt_text("branch_note"),
+            )
+            for pid in table_platforms:
+                # The same file twice (a WOW row repeated per branch) is harmless; two
+                # versions for one scope leave the judge nothing to hold a host to.
+                key = (pid, row.service_pack, arch, row.path.lower(), row.service_branch)
+                if row.version is None:
+                    continue
+                if seen.setdefault(key, row.version) != row.version:
+                    r.fail("version", f"{row.name} is listed as {seen[key]} and as "
+                           f"{row.version} for {row.label} on {pid}")  # fmt: skip
+            rows.append(row)
+        if not rows:
+            t.fail("rows", "a file table has rows")
+        tables.append(
+            FileTable(heading, table_platforms, arch, tuple(rows), t.opt_text("note"),
+                      t.opt_integer("line"))
+        )  # fmt: skip
+    if not tables:
+        f.fail("tables", "the KB has no file table")
+    unused = covered - {pid for t in tables for pid in t.platforms}
+    if unused:
+        f.fail("platforms", f"no table covers {', '.join(sorted(unused))}")
+    left_out = tuple(
+        LeftOutTable(
+            line=x.opt_integer("line"), heading=x.text("heading"), kind=x.text("kind"),
+            note=x.text("note"),
+        )
+        for x in f.objects("left_out", allowed=frozenset({"line", "heading", "kind", "note"}))
+    ) if f.has("left_out") else ()  # fmt: skip
+    return KbDefinition(
+        id=kb_id,
+        title=f.text("title"),
+        source=f.text("source"),
+        platforms=tuple(requirements),
+        prerequisite_text=f.text("prerequisite_text"),
+        required_services=tuple(_services(f.obj("requires", allowed=frozenset({"services"})))),
+        excluded_products=_excluded(f),
+        restart=_restart(f),
+        hotfix_ids=_hotfix_ids(f),
+        tables=tuple(tables),
+        left_out=left_out,
+    )
 
+
+def _parse_kb_v1(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
+    """Version 1: one platform, a flat table, paths by file name; read as version 2."""
+    f = Fields(data, allowed=_KB_KEYS)
+    kb_id = _kb_id(f)
+    platform = _platform(f, "platform", platforms)
     prereq = f.obj(
         "prerequisite", allowed=frozenset({"service_packs", "text", "remedy_service_pack"})
     )
-    sps = prereq.items("service_packs")
-    if not sps or not all(
-        isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= 9 for s in sps
-    ):
-        prereq.fail("service_packs", "expected a non-empty list of service pack numbers")
-
-    requires = f.obj("requires", allowed=frozenset({"services"}))
-    services = tuple(_services(requires))
-    excluded = f.obj("excluded_when", allowed=frozenset({"products"}))
-    products = tuple(
-        ExcludedProduct(
-            name=p.text("name"), versions=tuple(p.texts("versions")), reason=p.text("reason")
-        )
-        for p in excluded.objects("products", allowed=frozenset({"name", "versions", "reason"}))
-    )
-    restart_f = f.obj(
-        "restart", allowed=frozenset({"services", "dependents", "process", "text", "computer"})
-    )
-    restart = RestartRequirement(
-        services=tuple(_services(restart_f)),
-        dependents=restart_f.boolean("dependents"),
-        process=restart_f.opt_text("process"),
-        text=restart_f.text("text"),
-        computer=bool(restart_f.opt_boolean("computer")),
-    )
-    evidence = f.obj("installed_evidence", allowed=frozenset({"hotfix_ids"}))
+    sps = _service_packs(prereq, allow_empty=False)
     paths_f = f.obj("file_paths")
     file_paths: dict[str, str] = {}
     for name in paths_f.raw_keys():
         file_paths[name.lower()] = paths_f.text(name)
 
-    rows = []
-    seen: set[tuple[int, Arch, str, str | None]] = set()
+    tables: dict[tuple[str, Arch], list[FileRow]] = {}
+    seen: set[tuple[int | None, Arch, str, str | None]] = set()
     for r in f.objects("files", allowed=_ROW_KEYS):
         name = r.text("name")
         if name.lower() not in file_paths:
@@ -207,14 +316,16 @@ def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
             platform=r.text("platform"),
             path=file_paths[name.lower()],
             service_branch=r.opt_converted("service_branch", _branch),
+            platforms=(platform.id,),
         )
         key = (row.service_pack, row.architecture, name.lower(), row.service_branch)
         if key in seen:
             branch = f" ({row.service_branch})" if row.service_branch else ""
-            r.fail("name", f"{name} is listed twice for {row.label}{branch}")
+            r.fail("name", f"{name} is listed twice for SP{row.service_pack} "
+                   f"{row.architecture.value}{branch}")  # fmt: skip
         seen.add(key)
-        rows.append(row)
-    if not rows:
+        tables.setdefault((row.heading, row.architecture), []).append(row)
+    if not tables:
         f.fail("files", "the file table is empty")
     remedy = prereq.integer("remedy_service_pack", hi=9)
     if remedy not in sps:
@@ -225,16 +336,68 @@ def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
         id=kb_id,
         title=f.text("title"),
         source=f.text("source"),
-        platform=platform,
-        prerequisite_service_packs=tuple(sps),
+        platforms=(PlatformRequirement(platform, tuple(sps), remedy),),
         prerequisite_text=prereq.text("text"),
-        remedy_service_pack=remedy,
-        required_services=services,
-        excluded_products=products,
-        restart=restart,
-        hotfix_ids=tuple(evidence.texts("hotfix_ids")),
-        files=tuple(rows),
+        required_services=tuple(_services(f.obj("requires", allowed=frozenset({"services"})))),
+        excluded_products=_excluded(f),
+        restart=_restart(f),
+        hotfix_ids=_hotfix_ids(f),
+        tables=tuple(
+            FileTable(heading, (platform.id,), arch, tuple(rows))
+            for (heading, arch), rows in tables.items()
+        ),
     )
+
+
+def _kb_id(f: Fields) -> str:
+    kb_id = f.text("id", max_len=32)
+    if not (kb_id.startswith("KB") and kb_id[2:].isdigit()):
+        f.fail("id", f"{kb_id!r} is not a KB id such as KB934709")
+    return kb_id
+
+
+def _platform(f: Fields, key: str, platforms: dict[str, Platform]) -> Platform:
+    platform_id = f.text(key)
+    if platform_id not in platforms:
+        f.fail(key, f"unknown platform {platform_id!r} (known: {', '.join(sorted(platforms))})")
+    return platforms[platform_id]
+
+
+def _service_packs(f: Fields, *, allow_empty: bool) -> list[int]:
+    sps = f.items("service_packs")
+    if (not sps and not allow_empty) or not all(
+        isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= 9 for s in sps
+    ):
+        f.fail("service_packs", "expected a non-empty list of service pack numbers")
+    return sps
+
+
+def _excluded(f: Fields) -> tuple[ExcludedProduct, ...]:
+    excluded = f.obj("excluded_when", allowed=frozenset({"products"}))
+    return tuple(
+        ExcludedProduct(
+            name=p.text("name"), versions=tuple(p.texts("versions")), reason=p.text("reason")
+        )
+        for p in excluded.objects("products", allowed=frozenset({"name", "versions", "reason"}))
+    )
+
+
+def _restart(f: Fields) -> RestartRequirement:
+    restart_f = f.obj(
+        "restart", allowed=frozenset({"services", "dependents", "process", "text", "computer"})
+    )
+    return RestartRequirement(
+        services=tuple(_services(restart_f)),
+        dependents=restart_f.boolean("dependents"),
+        process=restart_f.opt_text("process"),
+        text=restart_f.text("text"),
+        computer=bool(restart_f.opt_boolean("computer")),
+    )
+
+
+def _hotfix_ids(f: Fields) -> tuple[str, ...]:
+    evidence = f.obj("installed_evidence", allowed=frozenset({"hotfix_ids"}))
+    return tuple(evidence.texts("hotfix_ids"))
 
 
 def _services(f: Fields) -> list[ServiceRef]:
@@ -244,10 +407,10 @@ def _services(f: Fields) -> list[ServiceRef]:
     ]
 
 
-def _check_schema_version(f: Fields) -> None:
+def _check_schema_version(f: Fields, supported: int) -> None:
     version = f.integer("schema_version", hi=1000)
-    if version != SCHEMA_VERSION:
-        f.fail("schema_version", f"{version} is not supported (this kbscan reads {SCHEMA_VERSION})")
+    if version != supported:
+        f.fail("schema_version", f"{version} is not supported (this kbscan reads {supported})")
 
 
 def _branch(text: str) -> str:

@@ -1,10 +1,11 @@
-"""Split a glued file-table row ("Aqueue.dll6.0.3790.29501,484,80006-Jun-200701:56IA-64")
-into its columns, exactly.
+"""Split a file-table row into its columns, exactly, and read each cell.
 
-Archived KB articles lost the cell separators. Each column has a shape it must have (a
-version is four parts of at most 65535, a size has thousands separators and no leading
-zero, a date is dd-Mon-yyyy, ...), so every way of cutting the row into those shapes is
-enumerated. One reading is an answer; none or several is an error that shows them,
+Archived KB articles lost the cell separators ("Aqueue.dll6.0.3790.29501,484,80006-Jun-
+200701:56IA-64"); code blocks collapse the spaces of fixed-width tables ("20-Mar-2002
+14:59 2,411 Default.asp", no version). Each column has a shape it must have (a version is
+four parts of at most 65535, a size has thousands separators and no leading zero, a date
+is dd-Mon-yyyy or US mm/dd/yyyy, ...), so every way of cutting the row into those shapes
+is enumerated. One reading is an answer; none or several is an error that shows them,
 because a guessed split is a wrong version in a compliance report.
 """
 
@@ -26,6 +27,8 @@ class Column:
     pattern: re.Pattern[str]
     max_len: int
     check: Callable[[str], bool] = lambda _: True
+    aliases: tuple[str, ...] = ()  # other header texts for the same column
+    optional: bool = False  # may be blank in a space-separated row (no version)
 
 
 def _version_ok(text: str) -> bool:
@@ -33,16 +36,43 @@ def _version_ok(text: str) -> bool:
     return all(int(p) <= 0xFFFF and (p == "0" or not p.startswith("0")) for p in text.split("."))
 
 
+_DATE_FORMATS = ("%d-%b-%Y", "%m/%d/%Y", "%m/%d/%y")
+NOT_APPLICABLE = re.compile(r"not applicable|not available|n/a|-|", re.IGNORECASE)
+
+
 def _date_ok(text: str) -> bool:
-    try:
-        datetime.strptime(text, "%d-%b-%Y")
-    except ValueError:
-        return False
-    return True
+    return parse_date(text) is not None
+
+
+def parse_date(text: str) -> str | None:
+    """``06-Jun-2007``, US ``06/06/2007`` or ``6/6/07`` as an ISO date, or None."""
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_time(text: str) -> str:
+    """``16:07``, ``04:39p`` or ``4:39 PM`` as 24-hour ``HH:MM``."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*([AaPp])?[Mm]?", text.strip())
+    if match is None:
+        raise RowError(f"{text!r} is not a time")
+    hour, minute = int(match.group(1)), int(match.group(2))
+    if match.group(3):
+        hour = hour % 12 + (12 if match.group(3).lower() == "p" else 0)
+    return f"{hour:02d}:{minute:02d}"
+
+
+def parse_version_cell(text: str) -> str | None:
+    """A version cell's text, or None where the article prints none (Not applicable)."""
+    cleaned = text.strip()
+    return None if NOT_APPLICABLE.fullmatch(cleaned) else cleaned
 
 
 COLUMNS = {
-    c.label.lower(): c
+    label.lower(): c
     for c in (
         Column(
             "name",
@@ -50,18 +80,28 @@ COLUMNS = {
             re.compile(r"[^\s\\/:*?\"<>|]+(?: [^\s\\/:*?\"<>|]+)*\.[A-Za-z]{1,10}"),
             260,
         ),
-        Column("version", "File version", re.compile(r"\d{1,5}\.\d{1,5}\.\d{1,5}\.\d{1,5}"), 23,
-               _version_ok),
-        Column("size", "File size", re.compile(r"[1-9]\d{0,2}(?:,\d{3})*|0"), 20),
-        Column("date", "Date", re.compile(rf"\d{{2}}-(?:{_MONTHS})-\d{{4}}"), 11, _date_ok),
-        Column("time", "Time", re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d"), 5),
+        Column("version", "File version",
+               re.compile(r"\d{1,5}\.\d{1,5}\.\d{1,5}\.\d{1,5}|Not [Aa]pplicable"), 23,
+               lambda t: t.lower() == "not applicable" or _version_ok(t),
+               aliases=("Version",), optional=True),
+        Column("size", "File size", re.compile(r"[1-9]\d{0,2}(?:,\d{3})*|0"), 20,
+               aliases=("Size",)),
+        Column("date", "Date",
+               re.compile(rf"\d{{2}}-(?:{_MONTHS})-\d{{4}}|\d{{1,2}}/\d{{1,2}}/(?:\d{{4}}|\d{{2}})"),
+               11, _date_ok, aliases=("Date (UTC)",)),
+        Column("time", "Time",
+               re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|(?:0?\d|1[0-2]):[0-5]\d ?(?:[ap]|[AP]M)"),
+               8, aliases=("Time (UTC)",)),
         Column("platform", "Platform",
                re.compile(r"x86|x64|IA-64|ARM64|ARM|Not [Aa]pplicable|Not [Aa]vailable"), 14),
+        Column("operating_system", "Operating system",
+               re.compile(r"(?:Microsoft )?Windows[\w .()-]{0,60}"), 70),
         Column("sp_requirement", "SP requirement",
                re.compile(r"SP\d|RTM|Not [Aa]pplicable"), 14),
         Column("service_branch", "Service branch",
-               re.compile(r"(?:SP\d|RTM)?(?:GDR|QFE|LDR)|RTM|Not [Aa]pplicable"), 14),
+               re.compile(r"(?:SP\d|RTM)?(?:GDR|QFE|LDR)|RTM|WOW|Not [Aa]pplicable"), 14),
     )
+    for label in (c.label, *c.aliases)
 }  # fmt: skip
 
 
@@ -69,8 +109,14 @@ class RowError(ValueError):
     """A header or row that has no exact reading; the message shows what was found."""
 
 
+def column_for(label: str) -> Column | None:
+    """The column a header cell names ("File version", "Date (UTC)"), if any."""
+    return COLUMNS.get(re.sub(r"\s+", " ", label.strip().strip("*").strip()).lower())
+
+
 def parse_header(line: str) -> tuple[Column, ...]:
-    """Split a glued header ("File nameFile versionFile sizeDateTimePlatform")."""
+    """Split a glued or spaced header ("File nameFile versionFile sizeDateTimePlatform",
+    "Date Time Version Size File name") into its columns."""
     labels = sorted(COLUMNS, key=len, reverse=True)
     found: list[Column] = []
     pos, lowered = 0, line.strip().lower()
@@ -87,15 +133,25 @@ def parse_header(line: str) -> tuple[Column, ...]:
             raise RowError(f"column {column.label!r} appears twice")
         found.append(column)
         pos += len(match)
-    keys = [c.key for c in found]
-    if keys[:2] != ["name", "version"]:
-        raise RowError("a file table starts with 'File name' and 'File version'")
+    check_columns(found)
     return tuple(found)
 
 
-def readings(line: str, columns: tuple[Column, ...]) -> list[dict[str, str]]:
-    """Every way of cutting ``line`` into ``columns``; spaces between cells are allowed."""
-    text = line.strip()
+def check_columns(columns: list[Column]) -> None:
+    keys = [c.key for c in columns]
+    if "name" not in keys or "version" not in keys:
+        raise RowError("a file table has a 'File name' and a 'File version' column")
+
+
+def readings(
+    line: str, columns: tuple[Column, ...], *, spaced: bool = False
+) -> list[dict[str, str]]:
+    """Every way of cutting ``line`` into ``columns``; spaces between cells are allowed.
+
+    ``spaced`` rows (code blocks, fixed-width text) separate cells by white space, which
+    is folded to one space, and may leave an optional column (the version) blank.
+    """
+    text = re.sub(r"\s+", " ", line.strip()) if spaced else line.strip()
     if len(text) > MAX_ROW_CHARS:
         raise RowError(f"row longer than {MAX_ROW_CHARS} characters")
     memo: dict[tuple[int, int], list[list[str]]] = {}
@@ -108,6 +164,11 @@ def readings(line: str, columns: tuple[Column, ...]) -> list[dict[str, str]]:
             return memo[key]
         column = columns[index]
         out: list[list[str]] = []
+        if spaced and column.optional:
+            out.extend(["", *rest] for rest in from_here(index + 1, pos))
+        if spaced and index and pos < len(text) and text[pos] != " ":
+            memo[key] = out
+            return out  # white space is what separates cells here
         start = pos + 1 if index and pos < len(text) and text[pos] in " \t" else pos
         for end in range(start + 1, min(len(text), start + column.max_len) + 1):
             cell = text[start:end]
@@ -123,6 +184,8 @@ def narrowed(
     line: str,
     columns: tuple[Column, ...],
     plausible: Callable[[dict[str, str]], bool] | None = None,
+    *,
+    spaced: bool = False,
 ) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """Every reading of a row, and those left after ``plausible`` when there are several.
 
@@ -130,7 +193,7 @@ def narrowed(
     table holds build-3790 files of SP1's revision range); it is consulted only when the
     shapes alone leave more than one reading, and never empties the list.
     """
-    found = readings(line, columns)
+    found = readings(line, columns, spaced=spaced)
     if len(found) > 1 and plausible is not None:
         kept = [r for r in found if plausible(r)]
         return found, kept or found

@@ -68,38 +68,56 @@ def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -
 
 
 def render_kb(kb: KbDefinition) -> str:
-    """A KB's file table and rules, as an administrator checks them against the article."""
+    """A KB's file tables and rules, table by table as the article prints them, each row
+    with the service pack and branch it was read as, so an administrator can check them
+    against the article."""
     lines = [f"{kb.id}: {kb.title}", f"Source: {kb.source}", f"File: {kb.origin}", ""]
-    header = ("SP", "ARCH", "FILE", "VERSION", "SIZE", "DATE", "TIME", "PLATFORM", "BRANCH")
-    rows = [header]
-    for r in kb.files:
-        rows.append(
-            (
-                f"SP{r.service_pack}",
-                r.architecture.value,
-                r.name,
-                str(r.version),
-                f"{r.size:,}" if r.size is not None else "",
-                r.date.isoformat() if r.date else "",
-                r.time or "",
-                r.platform,
-                r.service_branch or "",
-            )
-        )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    for row in rows:
+    names = {p.platform.id: p.platform.name for p in kb.platforms}
+    header = ("SP", "BRANCH", "FILE", "VERSION", "SIZE", "DATE", "TIME", "PLATFORM", "PATH")
+    notes: list[str] = []
+    for table in kb.tables:
+        where = f" (line {table.line})" if table.line else ""
+        lines.append(f"{table.heading}{where}")
         lines.append(
-            "  " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            f"  {', '.join(names.get(p, p) for p in table.platforms)}; {table.architecture.value}"
         )
-    notes = [f"  {r.label}: {r.service_pack_note}" for r in kb.files if r.service_pack_note]
+        if table.note:
+            lines.append(f"  {table.note}")
+        rows = [header]
+        for r in table.rows:
+            rows.append(
+                (
+                    "any" if r.service_pack is None else f"SP{r.service_pack}",
+                    r.service_branch or "",
+                    r.name,
+                    str(r.version) if r.version else "(none: not checked)",
+                    f"{r.size:,}" if r.size is not None else "",
+                    r.date.isoformat() if r.date else "",
+                    r.time or "",
+                    r.platform,
+                    r.path,
+                )
+            )
+            for note in (r.service_pack_note, r.branch_note):
+                if note and note not in notes:
+                    notes.append(note)
+        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+        for row in rows:
+            lines.append(
+                "    " + "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+            )
+        lines.append("")
     if notes:
-        lines += ["", "Service pack notes:", *notes]
+        lines += ["How service packs and branches were read:", *(f"  {n}" for n in notes), ""]
+    if kb.left_out:
+        lines.append("Tables left out:")
+        for t in kb.left_out:
+            where = f"line {t.line}: " if t.line else ""
+            lines.append(f"  {where}{t.kind} ({t.heading or 'no heading'}): {t.note}")
+        lines.append("")
     lines += [
-        "",
-        f"Platform: {kb.platform.name} ({kb.platform.os_version}.{kb.platform.build})",
-        "Prerequisite: "
-        + " or ".join(f"SP{s}" for s in kb.prerequisite_service_packs)
-        + f" ({kb.prerequisite_text})",
+        f"Platforms: {kb.describe_platforms()}",
+        f"Prerequisite: {kb.prerequisite_text}",
         "Requires: "
         + (", ".join(f"{s.display_name} ({s.name})" for s in kb.required_services) or "nothing"),
         "Not for: "
@@ -109,7 +127,6 @@ def render_kb(kb: KbDefinition) -> str:
         ),
         f"Restart: {kb.restart.text}",
         "Installed when recorded as: " + ", ".join(kb.hotfix_ids),
-        "Paths: " + ", ".join(sorted({r.path for r in kb.files})),
     ]
     return "\n".join(printable(line) for line in lines) + "\n"
 

@@ -516,7 +516,7 @@ class _Book:
                     r.service_pack,
                     self.cell(ws, r.architecture.value),
                     self.cell(ws, r.name),
-                    self.cell(ws, str(r.version)),
+                    self.cell(ws, str(r.version) if r.version else "not published"),
                     r.size,
                     date_cell,
                     self.cell(ws, r.time or ""),
@@ -531,7 +531,7 @@ class _Book:
             ("KB", f"{kb.id}: {kb.title}"),
             ("Source", kb.source),
             ("KB file", kb.origin),
-            ("Platform", f"{kb.platform.name} ({kb.platform.os_version}.{kb.platform.build})"),
+            ("Platforms", kb.describe_platforms()),
             ("Prerequisite", kb.prerequisite_text),
             (
                 "Requires",
@@ -607,19 +607,20 @@ def _record(kb: KbDefinition, f: Finding) -> str:
 
 
 def _package(kb: KbDefinition, f: Finding) -> str | None:
-    if f.row is None or f.status is Status.SUSPECT:
+    if f.row is None or f.status is Status.SUSPECT or f.platform is None:
         return None
-    row = f.row
-    files = ", ".join(
-        f"{r.name} {r.version}" for r in kb.rows_for(row.service_pack, row.architecture)
-    )
-    return f"{kb.id} for {kb.platform.name} SP{row.service_pack} {row.architecture.value} ({files})"
+    level = f.service_pack if f.row.service_pack is None else f.row.service_pack
+    scope = kb.package_scope(f.platform, level, f.row.architecture, f.row.service_branch)
+    return f"{kb.id} for {scope}"
 
 
 def _prerequisite(kb: KbDefinition, f: Finding) -> str:
+    need = kb.requirement(f.platform.id) if f.platform else None
+    if need is None or not need.service_packs:
+        return "None stated"
     if f.status is Status.NEEDS_SERVICE_PACK:
-        return f"Install {kb.platform.name} SP{kb.remedy_service_pack} first"
-    return " or ".join(f"SP{s}" for s in kb.prerequisite_service_packs) + " (met)"
+        return f"Install {need.platform.name} SP{need.remedy_service_pack} first"
+    return " or ".join(f"SP{s}" for s in need.service_packs) + " (met)"
 
 
 def _restart(kb: KbDefinition, f: Finding) -> str:

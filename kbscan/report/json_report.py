@@ -45,11 +45,13 @@ def row_to_json(row: FileRow) -> dict[str, Any]:
         "service_pack": row.service_pack,
         "architecture": row.architecture.value,
         "name": row.name,
-        "version": str(row.version),
+        "version": str(row.version) if row.version else None,
         "size": row.size,
         "date": row.date.isoformat() if row.date else None,
         "time": row.time,
         "platform": row.platform,
+        "platforms": list(row.platforms),
+        "service_branch": row.service_branch,
         "path": row.path,
     }
 
@@ -62,6 +64,7 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
         "reason": f.reason,
         "action": f.action,
         "decided_by": f.decided_by.value,
+        "platform": f.platform.id if f.platform else None,
         "service_pack": f.service_pack,
         "architecture": f.architecture.value if f.architecture else None,
         "row": row_to_json(f.row) if f.row else None,
@@ -74,7 +77,7 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
                 "name": j.row.name,
                 "status": j.status.value,
                 "reason": j.reason,
-                "required_version": str(j.row.version),
+                "required_version": str(j.row.version) if j.row.version else None,
                 "installed_version": str(j.installed_version) if j.installed_version else None,
                 "version_source": j.version_source,
             }

@@ -21,13 +21,32 @@ def _import(path: Path, paths: dict[str, str] | None = None) -> ImportResult:
     return import_article(read_article(path), str(path), default_source().platforms(), paths)
 
 
+def _files(result: ImportResult) -> list[dict[str, Any]]:
+    """Every row of every table, with its table's heading and architecture."""
+    return [
+        {**r, "heading": t["heading"], "architecture": t["architecture"]}
+        for t in result.document["tables"]
+        for r in t["rows"]
+    ]
+
+
+def _paths(result: ImportResult) -> dict[str, str]:
+    return {r["name"].lower(): r["path"] for r in _files(result)}
+
+
+def _service_packs(result: ImportResult) -> list[int]:
+    (platform,) = result.document["platforms"]
+    assert platform["platform"] == "windows-server-2003"
+    return list(platform["service_packs"])
+
+
 def _rows(result: ImportResult) -> list[tuple[Any, ...]]:
     return [
         (
             r["service_pack"], r["architecture"], r["name"], r["version"], r.get("size"),
             r.get("date"), r.get("time"), r["platform"], r.get("service_branch"),
         )
-        for r in result.document["files"]
+        for r in _files(result)
     ]  # fmt: skip
 
 
@@ -65,7 +84,7 @@ def test_several_files_sp_requirement_and_service_branch_columns() -> None:
         (2, "ia64", "Mailmsg.dll", "6.0.3790.4106", 316416, "2007-07-15", "05:09", "IA-64", "QFE"),
         (2, "ia64", "Smtpsvc.dll", "6.0.3790.4106", 1359872, "2007-07-15", "05:09", "IA-64", "QFE"),
     ]
-    assert d["prerequisite"]["service_packs"] == [1, 2]
+    assert _service_packs(result) == [1, 2]
     assert d["requires"]["services"] == [
         {"name": "SMTPSVC", "display_name": "Simple Mail Transfer Protocol (SMTP)"}
     ]
@@ -79,13 +98,13 @@ def test_several_files_sp_requirement_and_service_branch_columns() -> None:
     ]
     assert d["restart"]["services"] == [{"name": "IISADMIN", "display_name": "IIS Admin"}]
     assert d["restart"]["dependents"] is True and d["restart"]["computer"] is False
-    assert d["file_paths"] == {
+    assert _paths(result) == {
         "mailmsg.dll": "%SystemRoot%\\system32\\inetsrv\\mailmsg.dll",
         "smtpsvc.dll": "%SystemRoot%\\system32\\inetsrv\\smtpsvc.dll",
     }
     assert result.warnings == []
     # The x64 and IA-64 headings name no SP, but every row's SP requirement does.
-    assert all("service_pack_note" not in r for r in d["files"])
+    assert all("service_pack_note" not in r for r in _files(result))
 
 
 def test_no_date_or_time_columns_drivers_and_computer_restart() -> None:
@@ -98,14 +117,15 @@ def test_no_date_or_time_columns_drivers_and_computer_restart() -> None:
         (2, "x86", "Storport.sys", "5.2.3790.4173", 132608, None, None, "x86", None),
     ]
     d = result.document
-    assert d["prerequisite"] == {
-        "service_packs": [2],
-        "text": "To apply this hotfix, you must have Windows Server 2003 Service Pack 2 "
-        "installed on the computer.",
-        "remedy_service_pack": 2,
-    }
+    assert d["platforms"] == [
+        {"platform": "windows-server-2003", "service_packs": [2], "remedy_service_pack": 2}
+    ]
+    assert d["prerequisite_text"] == (
+        "To apply this hotfix, you must have Windows Server 2003 Service Pack 2 "
+        "installed on the computer."
+    )
     assert d["restart"]["computer"] is True and d["restart"]["services"] == []
-    assert d["file_paths"]["storport.sys"] == "%SystemRoot%\\system32\\drivers\\storport.sys"
+    assert _paths(result)["storport.sys"] == "%SystemRoot%\\system32\\drivers\\storport.sys"
     assert d["requires"]["services"] == [] and d["excluded_when"]["products"] == []
 
 
@@ -122,7 +142,7 @@ def test_for_all_supported_headings_mui_and_a_service_restart() -> None:
         (2, "x64", "Spoolsv.exe", "5.2.3790.4186", 89600, "2007-11-02", "05:20", "x64", None),
     ]  # fmt: skip
     d = result.document
-    assert d["files"][0]["heading"] == "For all supported x86-based versions of Windows Server 2003"
+    assert _files(result)[0]["heading"] == "For all supported x86-based versions of Windows Server 2003"
     assert d["restart"]["services"] == [{"name": "Spooler", "display_name": "Print Spooler"}]
     assert d["restart"]["computer"] is False
     # Where these files live is not in the article: assumed, and said.
@@ -139,8 +159,9 @@ def test_r2_headings_and_a_wow64_file() -> None:
         (2, "x64", "Ww3core.dll", "6.0.3790.4195", 254464, "2007-11-19", "05:44", "x86", None),
     ]
     d = result.document
-    assert d["platform"] == "windows-server-2003"
-    assert d["file_paths"]["ww3core.dll"] == "%SystemRoot%\\SysWOW64\\ww3core.dll"
+    assert [p["platform"] for p in d["platforms"]] == ["windows-server-2003"]
+    # The package's "W" prefix marks the WOW64 copy of W3core.dll, installed without it.
+    assert _paths(result)["ww3core.dll"] == "%SystemRoot%\\SysWOW64\\w3core.dll"
     assert d["restart"]["services"] == [
         {"name": "W3SVC", "display_name": "World Wide Web Publishing"}
     ]
@@ -150,7 +171,7 @@ def test_r2_headings_and_a_wow64_file() -> None:
 
 def test_x64_heading_without_service_pack_is_recorded_faithfully() -> None:
     result = _import(ARTICLES / "KB945005-x64-nosp.txt")
-    x64 = result.document["files"][2]
+    x64 = _files(result)[2]
     assert x64["heading"] == "Windows Server 2003, x64-based versions"
     assert x64["service_pack"] == 1
     assert x64["service_pack_note"] == (
@@ -161,13 +182,13 @@ def test_x64_heading_without_service_pack_is_recorded_faithfully() -> None:
     assert _rows(result)[2] == (
         1, "x64", "Nntpsvc.dll", "6.0.3790.2870", 733696, "2007-02-11", "03:02", "x64", None,
     )  # fmt: skip
-    assert result.document["prerequisite"]["service_packs"] == [1]
+    assert _service_packs(result) == [1]
 
 
 def test_paths_given_by_the_operator_win() -> None:
     mui = "%SystemRoot%\\system32\\mui\\0409\\localspl.dll.mui"
     result = _import(ARTICLES / "KB943003-forall-norestart.txt", {"Localspl.dll.mui": mui})
-    assert result.document["file_paths"]["localspl.dll.mui"].endswith("mui\\0409\\localspl.dll.mui")
+    assert _paths(result)["localspl.dll.mui"].endswith("mui\\0409\\localspl.dll.mui")
 
 
 ARTICLE_934709 = (FIXTURES / "KB934709-article.txt").read_text(encoding="utf-8")
@@ -183,7 +204,7 @@ def _error(text: str) -> str:
 
 def test_no_file_table() -> None:
     text = ARTICLE_934709.split("File information")[0]
-    assert _error(text) == "a.txt: no file table (no 'File name...' header under an OS heading)"
+    assert _error(text) == "a.txt: no file table (no 'File name' / 'File version' table)"
 
 
 def test_truncated_mid_row() -> None:
@@ -196,7 +217,7 @@ def test_truncated_mid_row() -> None:
 def test_truncated_after_a_header() -> None:
     cut = ARTICLE_934709.index("Aqueue.dll6.0.3790.4094501,760")
     assert _error(ARTICLE_934709[:cut]) == (
-        "a.txt:50: the table under 'Windows Server 2003 with Service Pack 2, x86-based "
+        "a.txt:51: the table under 'Windows Server 2003 with Service Pack 2, x86-based "
         "versions' has no rows"
     )
 
@@ -229,7 +250,7 @@ def test_the_same_file_in_another_table_settles_a_row() -> None:
     result = import_article(
         MSXML_TABLES.format(second=second), "a.txt", default_source().platforms()
     )
-    assert [(r["version"], r.get("size")) for r in result.document["files"]] == [
+    assert [(r["version"], r.get("size")) for r in _files(result)] == [
         ("8.100.1051.11", 82016),
         ("8.100.1051.11", None),
     ]
@@ -240,9 +261,11 @@ def test_the_same_file_in_another_table_settles_a_row() -> None:
 def test_unknown_operating_system() -> None:
     text = ARTICLE_934709.replace(
         "Windows Server 2003 with Service Pack 1, x86-based versions",
-        "Windows Vista with Service Pack 1, x86-based versions",
+        "Windows Embedded Standard 7 with Service Pack 1, x86-based versions",
     )
-    assert _error(text).startswith("a.txt:47: no platform definition for 'Windows Vista'")
+    message = _error(text)
+    assert message.startswith("a.txt:47: heading 'Windows Embedded Standard 7 with Service Pack")
+    assert "add data/platforms/windows-embedded-standard-7.json" in message
 
 
 def test_heading_and_row_disagree_on_the_service_pack() -> None:

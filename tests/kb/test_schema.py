@@ -52,8 +52,10 @@ def test_every_row_stands_in_the_article_text(kb: KbDefinition) -> None:
 
 
 def test_rules_around_the_table(kb: KbDefinition) -> None:
-    assert kb.prerequisite_service_packs == (1, 2)
-    assert kb.remedy_service_pack == 2
+    (need,) = kb.platforms
+    assert need.platform.id == "windows-server-2003"
+    assert need.service_packs == (1, 2)
+    assert need.remedy_service_pack == 2
     assert [s.name for s in kb.required_services] == ["SMTPSVC"]
     assert kb.excluded_products[0].name == "Exchange Server"
     assert kb.excluded_products[0].versions == ("2000", "2003")
@@ -61,17 +63,43 @@ def test_rules_around_the_table(kb: KbDefinition) -> None:
     assert kb.restart.dependents is True
     assert kb.restart.process == "inetinfo.exe"
     assert kb.hotfix_ids == ("KB934709",)
-    x64_sp1 = kb.rows_for(1, Arch.X64)[0]
+    x64_sp1 = kb.rows_for("windows-server-2003", 1, Arch.X64)[0]
     assert x64_sp1.service_pack_note and "SP1 code level" in x64_sp1.service_pack_note
 
 
 def test_platform_ranges(kb: KbDefinition) -> None:
-    p = kb.platform
-    assert p.branch_of(FileVersion.parse("6.0.3790.1830")) == 1
-    assert p.branch_of(FileVersion.parse("6.0.3790.3958")) == 1
-    assert p.branch_of(FileVersion.parse("6.0.3790.3959")) == 2
-    assert p.branch_of(FileVersion.parse("6.0.3790.0")) == 0
-    assert p.branch_of(FileVersion.parse("6.0.6001.0")) is None
+    p = kb.platforms[0].platform
+    assert p.service_pack_of(FileVersion.parse("6.0.3790.1830")) == 1
+    assert p.service_pack_of(FileVersion.parse("6.0.3790.3958")) == 1
+    assert p.service_pack_of(FileVersion.parse("6.0.3790.3959")) == 2
+    assert p.service_pack_of(FileVersion.parse("6.0.3790.0")) == 0
+    assert p.service_pack_of(FileVersion.parse("6.0.6001.0")) is None
+    assert p.service_branch_of(FileVersion.parse("6.0.3790.4094")) is None  # tag, not number
+
+
+def test_six_x_platforms_take_sp_and_branch_from_build_and_revision() -> None:
+    platforms = default_source().platforms()
+    vista, r2 = platforms["windows-vista"], platforms["windows-server-2008-r2"]
+    assert vista.service_pack_of(FileVersion.parse("6.0.6002.22601")) == 2
+    assert vista.service_pack_of(FileVersion.parse("6.0.6000.16386")) == 0
+    assert vista.service_branch_of(FileVersion.parse("6.0.6001.18612")) == "GDR"
+    assert vista.service_branch_of(FileVersion.parse("6.0.6001.22867")) == "LDR"
+    assert r2.service_pack_of(FileVersion.parse("6.1.7601.17514")) == 1
+    assert r2.service_branch_of(FileVersion.parse("6.1.7600.20667")) == "LDR"
+    assert Arch.X86 not in r2.architectures
+    assert platforms["windows-server-2008"].first_service_pack() == 1
+
+
+def test_a_version_1_file_still_loads_as_the_same_definition(kb: KbDefinition) -> None:
+    old = DirectoryKbSource([FIXTURES / "kb-v1"], data_dir() / "platforms").load("KB934709")
+    assert old.files == kb.files
+    assert old.platforms == kb.platforms
+    assert [(t.heading, t.architecture) for t in old.tables] == [
+        (t.heading, t.architecture) for t in kb.tables
+    ]
+    for name in ("title", "source", "prerequisite_text", "required_services",
+                 "excluded_products", "restart", "hotfix_ids"):  # fmt: skip
+        assert getattr(old, name) == getattr(kb, name), name
 
 
 def test_every_bundled_kb_file_is_valid() -> None:
@@ -112,27 +140,41 @@ def _mutate(path: str, value: Any) -> dict[str, Any]:
     ("path", "value", "expected"),
     [
         (
-            "files.2.version",
+            "tables.2.rows.0.version",
             "6.0.3790",
-            "files[2].version: '6.0.3790' is not a Windows file version",
+            "tables[2].rows[0].version: '6.0.3790' is not a Windows file version",
         ),
-        ("files.0.service_pack", "one", "files[0].service_pack: expected a whole number, got text"),
         (
-            "files.1.architecture",
-            "amd64",
-            "files[1].architecture: 'amd64' is not one of x86, x64, ia64",
+            "tables.0.rows.0.service_pack",
+            "one",
+            "tables[0].rows[0].service_pack: expected a whole number, got text",
         ),
-        ("files.0.name", "Other.dll", "files[0].name: 'Other.dll' has no entry in file_paths"),
-        ("files.0.date", "06-Jun-2007", "files[0].date: '06-Jun-2007' is not an ISO 8601 date"),
-        ("files.0.colour", "red", "files[0].colour: unknown field"),
+        (
+            "tables.1.architecture",
+            "amd64",
+            "tables[1].architecture: 'amd64' is not one of x86, x64, ia64",
+        ),
+        ("tables.0.rows.0.path", KeyError, "tables[0].rows[0].path: missing"),
+        (
+            "tables.0.rows.0.date",
+            "06-Jun-2007",
+            "tables[0].rows[0].date: '06-Jun-2007' is not an ISO 8601 date",
+        ),
+        ("tables.0.rows.0.colour", "red", "tables[0].rows[0].colour: unknown field"),
+        ("tables.0.rows.0.service_branch", "XYZ", "'XYZ' is not one of GDR, QFE, LDR"),
         ("excluded_when", KeyError, "excluded_when: missing"),
         ("exclude_when", {"products": []}, "exclude_when: unknown field"),
-        ("schema_version", 2, "schema_version: 2 is not supported"),
-        ("platform", "windows-nt4", "platform: unknown platform 'windows-nt4'"),
+        ("schema_version", 3, "schema_version: 3 is not supported"),
+        ("platforms.0.platform", "windows-nt4", "platform: unknown platform 'windows-nt4'"),
+        ("tables.0.platforms", ["windows-vista"], "'windows-vista' is not one of the KB's"),
         ("id", "934709", "id: '934709' is not a KB id"),
-        ("files", [], "files: the file table is empty"),
-        ("prerequisite.remedy_service_pack", 3, "prerequisite.remedy_service_pack: SP3 is not one"),
-        ("files.5.service_pack", 1, "files[5].name: Aqueue.dll is listed twice for SP1 x64"),
+        ("tables", [], "tables: the KB has no file table"),
+        ("platforms.0.remedy_service_pack", 3, "remedy_service_pack: SP3 is not one"),
+        (
+            "tables.5.rows.0.service_pack",
+            1,
+            "Aqueue.dll is listed as 6.0.3790.2950 and as 6.0.3790.4094 for SP1 x64",
+        ),
     ],
 )
 def test_bad_kb_file_names_file_and_field(

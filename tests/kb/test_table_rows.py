@@ -23,7 +23,7 @@ def test_header_columns_in_order() -> None:
     ("header", "message"),
     [
         ("File nameFile versionColourPlatform", "unknown column at 'ColourPlatform'"),
-        ("File versionFile name", "starts with 'File name' and 'File version'"),
+        ("File nameFile sizeDate", "has a 'File name' and a 'File version' column"),
         ("File nameFile versionDateDate", "column 'Date' appears twice"),
     ],
 )

@@ -1,0 +1,171 @@
+"""What a table heading says: which Windows releases, which architecture, which SP.
+
+Headings name releases the way articles do ("For all supported x64-based versions of
+Windows XP and of Windows Server 2003", "Windows Server 2003 with Service Pack 1,
+Itanium-based versions", "Internet Information Services 5.1"); data/platforms says
+which release each name means. A name that looks like a Windows release but that no
+platform file knows is an error naming the file to add, never a guess.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kbscan.model import Arch, Platform
+
+ARCH_WORDS = {
+    "x86": Arch.X86, "32-bit": Arch.X86, "x64": Arch.X64, "itanium": Arch.IA64,
+    "ia-64": Arch.IA64, "ia64": Arch.IA64,
+}  # fmt: skip
+_ARCH = r"x86|x64|itanium|ia-64|ia64|32-bit|arm64|arm"
+_FOR_ALL = re.compile(
+    rf"^(?:additional files )?(?:for )?all supported (?P<arch>{_ARCH})[- ]based "
+    r"(?:versions|editions) of (?P<os>.+)$",
+    re.IGNORECASE,
+)
+_TAIL = re.compile(
+    rf"(?P<arch>{_ARCH})[- ]based (?:versions?|editions?|systems?)\s*$", re.IGNORECASE
+)
+_SP = re.compile(r"(?:,?\s*with)?\s*(?:service pack\s*|\bsp)(?P<sp>\d)[a-z]?\b", re.IGNORECASE)
+_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?(?:of\s+)?|\s+and\s+(?:of\s+)?|\s+or\s+(?:of\s+)?")
+_RELEASE_WORDS = re.compile(r"\bwindows\b|\binternet information serv", re.IGNORECASE)
+
+
+class HeadingError(ValueError):
+    """A heading names a release or architecture kbscan has no data for."""
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What a table's heading (or the article's "Applies to") implies for its rows."""
+
+    heading: str
+    line: int | None
+    platforms: tuple[Platform, ...]
+    architecture: Arch | None
+    service_pack: int | None
+    note: str | None = None
+
+
+def _norm(name: str) -> str:
+    name = re.sub(r"\s+", " ", name.strip().lower())
+    return re.sub(r"^(?:the |microsoft )+", "", name)
+
+
+class PlatformNames:
+    """Release names as articles write them, mapped to the platforms of data/platforms."""
+
+    def __init__(self, platforms: dict[str, Platform]) -> None:
+        self.platforms = platforms
+        self.names: list[tuple[str, Platform, bool]] = []  # (alias, platform, is its name)
+        for p in platforms.values():
+            seen = set()
+            for alias in (p.name, *p.aliases):
+                key = _norm(alias)
+                if key not in seen:
+                    seen.add(key)
+                    self.names.append((key, p, key == _norm(p.name)))
+        self.names.sort(key=lambda n: len(n[0]), reverse=True)
+
+    def find(self, name: str, arch: Arch | None) -> tuple[Platform, ...] | None:
+        """The platforms a release name means; None when no platform has the name."""
+        norm = _norm(name)
+        best = [
+            (alias, p, is_name)
+            for alias, p, is_name in self.names
+            if norm == alias or norm.startswith(alias + " ")
+        ]
+        if not best:
+            return None
+        longest = len(best[0][0])
+        best = [b for b in best if len(b[0]) == longest]
+        if arch is not None:
+            fitting = [b for b in best if arch in b[1].architectures]
+            if not fitting:
+                return ()
+            best = fitting
+        named = [b for b in best if b[2]]
+        chosen = named or best
+        return tuple(dict.fromkeys(p for _, p, _ in chosen))
+
+    def mentions(self, text: str) -> list[tuple[int, int, tuple[Platform, ...]]]:
+        """Every release named in a sentence, longest names first, without overlaps."""
+        taken: list[tuple[int, int, tuple[Platform, ...]]] = []
+        lowered = text.lower()
+        for alias, _p, _is in self.names:
+            for m in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", lowered):
+                if any(s < m.end() and m.start() < e for s, e, _ in taken):
+                    continue
+                found = self.find(text[m.start() : m.end()], None)
+                if found:
+                    taken.append((m.start(), m.end(), found))
+        return sorted(taken, key=lambda t: t[0])
+
+    def file_hint(self, name: str) -> str:
+        slug = re.sub(r"[^a-z0-9.]+", "-", _norm(name)).strip("-") or "new-platform"
+        return f"data/platforms/{slug}.json"
+
+    def known(self) -> str:
+        return ", ".join(sorted(p.name for p in self.platforms.values()))
+
+
+def read_heading(text: str, line: int | None, names: PlatformNames) -> Scope | None:
+    """The scope a heading states; None when it names no Windows release at all.
+
+    Raises HeadingError when it names a release or an architecture kbscan does not know.
+    """
+    heading = text.strip()
+    arch: Arch | None = None
+    arch_word: str | None = None
+    if m := _FOR_ALL.match(heading):
+        arch_word, os_part = m.group("arch"), m.group("os")
+    elif (m := _TAIL.search(heading)) and _RELEASE_WORDS.search(heading[: m.start()]):
+        arch_word, os_part = m.group("arch"), heading[: m.start()].rstrip(" ,")
+    else:
+        os_part = heading
+    if arch_word is not None:
+        if arch_word.lower() not in ARCH_WORDS:
+            raise HeadingError(
+                f"heading {heading!r}: {arch_word} is not an architecture kbscan judges "
+                "(x86, x64, IA-64)"
+            )
+        arch = ARCH_WORDS[arch_word.lower()]
+    service_pack = None
+    if sp := _SP.search(os_part):
+        service_pack = int(sp.group("sp"))
+        os_part = (os_part[: sp.start()] + " " + os_part[sp.end() :]).strip(" ,")
+    os_part = re.sub(r"\s*\((?:sp\d[a-z]?|rtm)\)", "", os_part, flags=re.IGNORECASE)
+    found: list[Platform] = []
+    for item in _SPLIT.split(os_part):
+        item = item.strip(" .:")
+        if not item:
+            continue
+        platforms = names.find(item, arch)
+        if platforms is None:
+            if _RELEASE_WORDS.search(item) and re.match(
+                r"(?i)(microsoft )?(windows|internet)", item
+            ):
+                raise HeadingError(
+                    f"heading {heading!r} names {item!r}, which no platform data file "
+                    f"describes: add {names.file_hint(item)} (known: {names.known()})"
+                )
+            continue
+        if not platforms:
+            raise HeadingError(
+                f"heading {heading!r}: {item} has no {arch.value if arch else ''} edition "
+                "in kbscan's platform data"
+            )
+        found.extend(p for p in platforms if p not in found)
+    if not found:
+        return None
+    note = None
+    if arch is None:
+        arches = {a for p in found for a in p.architectures}
+        if len(arches) == 1:
+            arch = arches.pop()
+            note = (
+                f"The heading names no architecture; {', '.join(p.name for p in found)} "
+                f"exists only as {arch.value} in kbscan's platform data."
+            )
+    return Scope(heading, line, tuple(found), arch, service_pack, note)
