@@ -174,9 +174,7 @@ def test_kb319733_original_text_iis_headings_and_prose_prerequisites() -> None:
     # 4.0 Service Pack 6a (SP6a)."; XP's rows are of the release (5.1.2600.41).
     assert _platforms(result) == {"windows-xp": [0], "windows-2000": [1, 2], "windows-nt-4.0": [6]}
     versionless = [r.name for r in result.definition.files if not r.checkable]
-    assert versionless == ["Default.asp", "Query.asp", "Search.asp"] * 1 + [
-        "Default.asp", "Query.asp", "Search.asp"
-    ]  # fmt: skip
+    assert versionless == ["Default.asp", "Query.asp", "Search.asp"] * 2  # IIS 5.1, 5.0
 
 
 SHAPES = {
