@@ -22,6 +22,7 @@ from kbscan.model import (
     Finding,
     HostFacts,
     KbDefinition,
+    Platform,
     PlatformRequirement,
     Status,
 )
@@ -76,8 +77,13 @@ class _Judge:
     def __init__(self, facts: HostFacts, kb: KbDefinition) -> None:
         self.facts = facts
         self.kb = kb
-        self.platform = kb.platforms[0].platform  # until the host's own is known
-        self.platform_known = False
+        self.chosen: Platform | None = None  # the host's own release, once known
+
+    @property
+    def platform(self) -> Platform:
+        if self.chosen is None:
+            raise RuntimeError("the host's platform is asked for before it is known")
+        return self.chosen
 
     def finding(self, status: Status, reason: str, action: str, **kw: object) -> Finding:
         return Finding(
@@ -87,7 +93,7 @@ class _Judge:
             reason=reason,
             action=action,
             facts=self.facts,
-            platform=self.platform if self.platform_known else None,
+            platform=self.chosen,
             **kw,  # type: ignore[arg-type]
         )
 
@@ -130,7 +136,7 @@ class _Judge:
                 + ", ".join(p.platform.name for p in same_version)
             )
         need = mine[0]
-        self.platform, self.platform_known = need.platform, True
+        self.chosen = need.platform
         if f.architecture is None:
             return self.incomplete("processor architecture")
         if f.architecture not in self.platform.architectures:

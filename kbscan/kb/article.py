@@ -36,7 +36,7 @@ from kbscan.kb.table_rows import (
     parse_version_cell,
     row_error,
 )
-from kbscan.model import Arch, KbDefinition, Platform
+from kbscan.model import Arch, ImpliedServicePack, KbDefinition, Platform
 from kbscan.versions import FileVersion, VersionError
 
 MAX_ARTICLE_BYTES = 8 * 1024 * 1024
@@ -226,8 +226,8 @@ class _Importer:
         previous_end = 0
         for table in self.article.tables:
             kind = self.kind_of(table)
-            heading = self.nearest_heading_text(table.line, previous_end)
             if kind is not None:
+                heading = self.nearest_heading_text(table.line, previous_end)
                 left_out.append({"line": table.line, "heading": heading, "kind": kind[0],
                                  "note": kind[1]})  # fmt: skip
                 continue
@@ -390,8 +390,8 @@ class _Importer:
         """A reading is plausible when its version is of the service pack the heading or
         the row names, on the platforms whose build it carries."""
 
-        implied = {i.service_pack for p in scope.platforms for i in p.implied_service_packs
-                   if i.architecture == scope.architecture}  # fmt: skip
+        implied_sp = _implied(scope)
+        implied = {implied_sp.service_pack} if implied_sp else set()
 
         def plausible(cells: dict[str, str]) -> bool:
             version = _version(cells)
@@ -502,10 +502,7 @@ class _Importer:
         if stated:
             return next(iter(stated)), None
         arch = scope.architecture
-        implied = next(
-            (i for p in scope.platforms for i in p.implied_service_packs if i.architecture == arch),
-            None,
-        )
+        implied = _implied(scope)
         names = " and ".join(p.name for p in scope.platforms)
         by_range: dict[int, str] = {}
         if version is not None:
@@ -802,6 +799,19 @@ def _stated_service_packs(cells: dict[str, str], scope: Scope) -> frozenset[int]
     if scope.service_pack is not None:
         stated.add(scope.service_pack)
     return frozenset(stated)
+
+
+def _implied(scope: Scope) -> ImpliedServicePack | None:
+    """The level a release of this architecture started at (x64 2003: SP1), if any."""
+    return next(
+        (
+            i
+            for p in scope.platforms
+            for i in p.implied_service_packs
+            if i.architecture == scope.architecture
+        ),
+        None,
+    )
 
 
 def _level_exists(platform: Platform, sp: int) -> bool:

@@ -47,7 +47,6 @@ class Table:
     rows: tuple[tuple[int, tuple[str, ...]], ...]  # (line, cells) of cell tables
     text_rows: tuple[tuple[int, str], ...]  # (line, text) of text tables
     spaced: bool = False
-    fillers: int = 0  # rows with every cell blank (markdown filler rows), skipped
 
     @property
     def row_count(self) -> int:
@@ -167,18 +166,13 @@ class _Scanner:
     def pipe_table(self, start: int) -> int:
         header = _pipe_cells(self.src[start][1])
         rows: list[tuple[int, tuple[str, ...]]] = []
-        fillers = 0
         i = start + 2
         while i < len(self.src) and _is_pipe_row(self.src[i][1].strip()):
             cells = _pipe_cells(self.src[i][1])
-            if all(not c for c in cells):
-                fillers += 1
-            else:
+            if any(cells):  # a row of blank cells is markdown's filler, not a file
                 rows.append((self.src[i][0], cells))
             i += 1
-        self.tables.append(
-            Table(self.src[start][0], header, None, tuple(rows), (), fillers=fillers)
-        )
+        self.tables.append(Table(self.src[start][0], header, None, tuple(rows), ()))
         return i
 
     def tab_table(self, start: int) -> int:
