@@ -39,7 +39,10 @@ MARK = "==KBSCAN:{}=="
 _MARK_RE = re.compile(rb"==KBSCAN:([A-Za-z0-9_.:-]+)==[ \t]*\r?\n?")
 SESSION_MANAGER = r"HKLM\SYSTEM\CurrentControlSet\Control\Session Manager"
 EXCHANGE_SETUP = r"HKLM\SOFTWARE\Microsoft\Exchange\Setup"
-UPDATES_KEY = r"HKLM\SOFTWARE\Microsoft\Updates\Windows Server 2003"
+# Installed-update records of Windows 2000, XP and Server 2003: Updates\<product>\<next
+# SP>\KBnnnnnn (Windows Server 2003\SP3, Windows XP\SP4, ...). Vista and later keep
+# package records in the component store instead, which wmic qfe lists.
+UPDATES_KEY = r"HKLM\SOFTWARE\Microsoft\Updates"
 _ARCH_CODES = {"0": Arch.X86, "9": Arch.X64, "6": Arch.IA64}
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
@@ -122,11 +125,7 @@ def build_probe(kb: KbDefinition, *, fetch: bool = False) -> str:
     parts.append(f"echo {MARK.format('qfe')}& wmic qfe get HotFixID /format:list <NUL 2>&1")
     for hotfix in kb.hotfix_ids:
         _check_safe(hotfix)
-        for next_sp in ("SP2", "SP3"):
-            parts.append(
-                f"echo {MARK.format('update:' + hotfix)}& "
-                f'reg query "{UPDATES_KEY}\\{next_sp}\\{hotfix}" 2>&1'
-            )
+    parts.append(f'echo {MARK.format("updates")}& reg query "{UPDATES_KEY}" /s 2>&1')
     parts.append(
         f"echo {MARK.format('pending')}& "
         f'reg query "{SESSION_MANAGER}" /v PendingFileRenameOperations 2>&1'
@@ -256,6 +255,19 @@ def parse_reg_query(text: str) -> dict[str, tuple[str, str]] | None:
     return values
 
 
+def parse_reg_keys(text: str) -> list[str]:
+    """The key lines of ``reg query KEY /s`` (every reg.exe version prints each key on a
+    line of its own, starting with HKEY_); none when the key does not exist."""
+    if re.search(r"unable to find the specified registry key or value", text, re.I):
+        return []
+    if re.search(r"^ERROR:|^Error:", text, re.M):
+        raise ProbeError(f"reg query failed: {_first_line(text)}")
+    keys = [line.strip() for line in _lines(text) if line.startswith("HKEY_")]
+    if not keys:
+        raise ProbeError(f"reg query printed no key: {_first_line(text)}")
+    return keys
+
+
 def parse_multi_sz(data: str) -> list[str]:
     """reg.exe prints REG_MULTI_SZ items joined by a literal ``\\0``."""
     return [item for item in data.split("\\0")]
@@ -347,10 +359,8 @@ def _parse(
         products = _exchange(parse_reg_query(text("exchange")))
     hotfixes = {rec["HotFixID"].upper() for rec in parse_wmic_list(_no_instances(text("qfe")))
                 if rec.get("HotFixID")}  # fmt: skip
-    for hotfix in kb.hotfix_ids:
-        for raw in sections.get("update:" + hotfix, []):
-            if parse_reg_query(decode(raw)) is not None:
-                hotfixes.add(hotfix.upper())
+    recorded = {key.rsplit("\\", 1)[-1].upper() for key in parse_reg_keys(text("updates"))}
+    hotfixes.update(h.upper() for h in kb.hotfix_ids if h.upper() in recorded)
     pending = _pending(parse_reg_query(text("pending")))
     starts: tuple[tuple[str, datetime], ...] = ()
     if kb.restart.process:

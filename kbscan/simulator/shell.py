@@ -290,7 +290,9 @@ class Shell:
 
     def reg(self, rest: str, out: Result) -> None:
         m = re.match(
-            r'query\s+"?(?P<key>[^"]+?)"?(?:\s+/v\s+(?P<value>\S+))?\s*$', rest.strip(), re.I
+            r'query\s+"?(?P<key>[^"]+?)"?(?:\s+/v\s+(?P<value>\S+)|\s+(?P<sub>/s))?\s*$',
+            rest.strip(),
+            re.I,
         )
         if m is None:
             out.stderr += b'\r\nError:  Invalid syntax.\r\nType "REG QUERY /?" for usage.\r\n'
@@ -300,7 +302,11 @@ class Shell:
         for short, full in (("HKLM\\", "HKEY_LOCAL_MACHINE\\"), ("HKCU\\", "HKEY_CURRENT_USER\\")):
             if key.startswith(short):
                 key = full + key[len(short) :]
-        values = self.host.registry.get(key.rstrip("\\"))
+        key = key.rstrip("\\")
+        if m.group("sub"):
+            self.reg_tree(key, out)
+            return
+        values = self.host.registry.get(key)
         wanted = m.group("value")
         if values is None or (wanted is not None and wanted not in values):
             out.stderr += (
@@ -310,10 +316,38 @@ class Shell:
             return
         shown = values if wanted is None else {wanted: values[wanted]}
         display_key = m.group("key").replace("HKLM\\", "HKEY_LOCAL_MACHINE\\")
-        text = f"\r\n! REG.EXE VERSION 3.0\r\n\r\n{display_key}\r\n"
-        for name, (kind, data) in shown.items():
-            text += f"    {name}\t{kind}\t{data}\r\n"
-        text += "\r\n"
+        out.stdout += (self.reg_header() + self.reg_key(display_key, shown)).encode(
+            "cp437", "replace"
+        )
+
+    def reg_header(self) -> str:
+        """reg.exe 3.0 (2000, XP, 2003) names its version; later reg.exe prints none."""
+        return "" if self.modern_reg() else "\r\n! REG.EXE VERSION 3.0\r\n"
+
+    def modern_reg(self) -> bool:
+        os_ = (self.host.wmi.get("Win32_OperatingSystem") or [{}])[0]
+        major = str(os_.get("Version", "5")).split(".")[0]
+        return major.isdigit() and int(major) >= 6
+
+    def reg_key(self, key: str, values: dict[str, tuple[str, str]]) -> str:
+        sep = "    " if self.modern_reg() else "\t"
+        text = f"\r\n{key}\r\n"
+        for name, (kind, data) in values.items():
+            text += f"    {name}{sep}{kind}{sep}{data}\r\n"
+        return text + "\r\n"
+
+    def reg_tree(self, key: str, out: Result) -> None:
+        """``reg query KEY /s``: the key and every key below it, each with its values."""
+        below = sorted(k for k in self.host.registry if k == key or k.startswith(key + "\\"))
+        if not below:
+            out.stderr += (
+                b"\r\nError:  The system was unable to find the specified registry key or value\r\n"
+            )
+            out.code = 1
+            return
+        text = self.reg_header()
+        for k in below:
+            text += self.reg_key(k, self.host.registry[k])
         out.stdout += text.encode("cp437", "replace")
 
     def wmic(self, rest: str, out: Result) -> None:

@@ -48,6 +48,7 @@ def _output(
     pending: bytes = REG_MISSING,
     exchange: bytes = REG_MISSING,
     qfe: bytes = NO_INSTANCES,
+    updates: bytes = REG_MISSING,
 ) -> bytes:
     if file_block is None:
         file_block = (
@@ -66,8 +67,7 @@ def _output(
             b"==KBSCAN:service:IISADMIN== \r\n" + SC_RUNNING.replace(b"SMTPSVC", b"IISADMIN"),
             b"==KBSCAN:exchange== \r\n" + exchange,
             b"==KBSCAN:qfe== \r\n" + qfe,
-            b"==KBSCAN:update:KB934709== \r\n" + REG_MISSING,
-            b"==KBSCAN:update:KB934709== \r\n" + REG_MISSING,
+            b"==KBSCAN:updates== \r\n" + updates,
             b"==KBSCAN:pending== \r\n" + pending,
             b"==KBSCAN:process== \r\n\r\r\n\r\r\nCreationDate=20261120061500.500000-420\r\r\n"
             b"Name=inetinfo.exe\r\r\n\r\r\n\r\r\n",
@@ -201,3 +201,40 @@ def test_probe_only_reads(kb: KbDefinition) -> None:
         assert verb not in line
     assert "powershell" not in line
     assert line.count("==kbscan:") >= 12
+
+
+# reg.exe 3.0 (XP, 2003) of the Updates key, as it prints a subtree: one key per line.
+UPDATES_REG3 = (
+    b"\r\n! REG.EXE VERSION 3.0\r\n\r\n"
+    b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\r\n\r\n"
+    b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\r\n\r\n"
+    b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\\SP3\r\n\r\n"
+    b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\\SP3\\KB934709\r\n"
+    b"    Description\tREG_SZ\tHotfix for Windows Server 2003 (KB934709)\r\n"
+    b"    InstalledDate\tREG_SZ\t11/20/2026\r\n\r\n"
+    b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Windows XP\\SP4\\KB2492386\r\n"
+    b"    Description\tREG_SZ\tUpdate for Windows XP (KB2492386)\r\n\r\n"
+)
+# reg.exe of Vista and later: no version line, four spaces between name, type and data.
+PENDING_REG6 = (
+    b"\r\nHKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\r\n"
+    b"    PendingFileRenameOperations    REG_MULTI_SZ    \\??\\C:\\Windows\\system32\\"
+    b"SET1.tmp\\0!\\??\\C:\\Windows\\system32\\inetsrv\\aqueue.dll\\0\\0\r\n\r\n"
+)
+
+
+def test_update_records_under_any_product_key(kb: KbDefinition) -> None:
+    facts = parse_probe_output(_output(updates=UPDATES_REG3), kb, Target("gw01"), WHEN)
+    assert facts.hotfixes == ("KB934709",)  # only the KB's own ids are kept
+
+
+def test_later_reg_exe_and_no_updates_key(kb: KbDefinition) -> None:
+    facts = parse_probe_output(_output(pending=PENDING_REG6), kb, Target("gw01"), WHEN)
+    assert facts.failure is None and facts.hotfixes == ()
+    (rename,) = facts.pending_renames or ()
+    assert rename.destination == "!\\??\\C:\\Windows\\system32\\inetsrv\\aqueue.dll"
+
+
+def test_the_probe_reads_the_updates_key_once(kb: KbDefinition) -> None:
+    probe = build_probe(kb)
+    assert probe.count('reg query "HKLM\\SOFTWARE\\Microsoft\\Updates" /s') == 1
