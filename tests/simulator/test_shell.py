@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from kbscan.simulator.shell import Shell
 from tests.simfleet import variant
+
+WHEN = datetime(2026, 11, 25, tzinfo=UTC)
 
 
 def _run(line: str, **changes: object) -> tuple[bytes, bytes]:
@@ -77,3 +81,21 @@ def test_wow64_redirection_and_sysnative() -> None:
 def test_unknown_command() -> None:
     _, err = _run("powershell -c Get-HotFix")
     assert b"'powershell' is not recognized" in err
+
+
+def test_a_probe_of_several_files_reads_every_file() -> None:
+    """cmd makes the rest of a line a FOR loop's body: each file's loop must be closed in
+    parentheses, or the next file's %a and %b are replaced and its wmic never runs."""
+    from kbscan.collect.probe import build_probe, parse_probe_output
+    from kbscan.kb.directory import default_source
+    from kbscan.model import Target
+    from kbscan.paths import data_dir
+    from kbscan.simulator.profile import load_profile
+
+    kb = default_source().load("KB981506")
+    fleet = data_dir() / "demo" / "fleet"
+    host = load_profile(fleet / "lon-fs02.json", fleet / "files")
+    result = Shell(host).run(build_probe(kb))
+    facts = parse_probe_output(bytes(result.stdout), kb, Target("lon-fs02"), WHEN)
+    assert facts.failure is None, facts.failure
+    assert len(facts.files) == 10 and all(f.present for f in facts.files)
