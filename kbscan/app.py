@@ -192,10 +192,16 @@ def scan_fleet(
 
 
 DEMO_USER = "DEMO\\kbscan-svc"
+# KB934709, then two real multi-platform KBs imported from their articles: KB2492386
+# (XP, Server 2003, XP x64, Vista, 2008) and KB981506 (Windows 7, Server 2008 R2).
+DEMO_KBS = ("KB934709", "KB2492386", "KB981506")
 
 
-def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) -> ScanOutcome:
-    """``kbscan demo``: serve the demo fleet on loopback and scan it over real WinRM.
+def run_demo(
+    out_dir: Path, now: datetime | None = None, **scan_options: Any
+) -> tuple[ScanOutcome, ...]:
+    """``kbscan demo``: serve the demo fleet on loopback and scan it over real WinRM, once
+    per demo KB: KB934709's reports in ``out_dir``, each other KB's in ``out_dir/<KB>``.
 
     The simulated hosts speak WS-Management to pywinrm exactly as a scan of real servers
     would; the password is made up for this run and lives only in memory.
@@ -216,7 +222,13 @@ def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) ->
         )
         options: dict[str, Any] = {"workers": 16, "retries": 1}
         options.update(scan_options)
-        return scan_fleet(inventory, "KB934709", out_dir, settings, now=now, **options)
+        return tuple(
+            scan_fleet(
+                inventory, kb_id, out_dir if i == 0 else out_dir / kb_id, settings, now=now,
+                **options,
+            )
+            for i, kb_id in enumerate(DEMO_KBS)
+        )  # fmt: skip
 
 
 def inspect_files(paths: Sequence[Path]) -> tuple[Inspection, ...]:

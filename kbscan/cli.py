@@ -223,10 +223,14 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             return _scan(args, stdout, stderr)
         if args.command == "demo":
             with Progress(stderr, args.no_progress) as progress:
-                outcome = app.run_demo(
+                outcomes = app.run_demo(
                     args.output, on_start=progress.start, on_result=progress.update
                 )
-            return _report(outcome, stdout, stderr)
+            codes = []
+            for i, outcome in enumerate(outcomes):
+                stdout.write("\n" if i else "")
+                codes.append(_report(outcome, stdout, stderr))
+            return max(codes)
         if args.command == "kb":
             return _kb(args, stdout, stderr)
     except KbscanError as exc:

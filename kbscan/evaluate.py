@@ -311,8 +311,12 @@ class _Judge:
             return _judged(
                 row,
                 Status.SUSPECT,
-                f"{row.name} is missing from {found.path} although the service it belongs "
-                "to is installed",
+                f"{row.name} is missing from {found.path}"
+                + (
+                    " although the service it belongs to is installed"
+                    if self.kb.required_services
+                    else ", where the KB's table places it"
+                ),
                 evidence=Evidence.HOST_FACTS,
             )
         binary = found.binary

@@ -27,6 +27,8 @@ class Progress:
             self.bar.close()
 
     def start(self, total: int) -> None:
+        if self.bar is not None:
+            self.bar.close()  # a new scan (the demo scans once per KB)
         if self.enabled:
             self.bar = tqdm(total=total, file=self.stream, unit="host", desc="scanning")
 

@@ -7,7 +7,9 @@
   ``kbscan evaluate`` on a folder.
 
 ``python data/demo/build_demo.py`` rewrites both. The fleet covers each status of
-DESIGN.md and all six rows of KB934709.
+DESIGN.md and all six rows of KB934709, and carries the files of two real multi-platform
+KBs: KB2492386 (aclayers.dll on every Server 2003 / XP x64 host, under SysWOW64 on 64-bit
+ones) and KB981506 (Windows 7 / Server 2008 R2 hosts on the RTM, GDR and LDR branches).
 """
 
 from __future__ import annotations
@@ -45,6 +47,11 @@ FILE_DATES = {
     "4094": "2007-06-06T16:32:00+00:00",
     "4186": "2007-11-02T14:01:00+00:00",
     "4300": "2008-05-01T09:00:00+00:00",
+    "4844": "2011-03-12T05:57:00+00:00",
+    "16385": "2009-07-14T01:17:00+00:00",
+    "16617": "2010-06-18T16:21:00+00:00",
+    "20667": "2010-03-13T07:16:00+00:00",
+    "17514": "2010-11-20T18:50:00+00:00",
 }
 INETINFO_START = "2026-11-01T06:00:00+00:00"
 
@@ -68,8 +75,9 @@ def host(
     pending: bool = False,
     modified: str | None = None,
     failure: tuple[str, str] | None = None,
+    aclayers: str | None = "3959",
 ) -> dict:
-    """One host's facts, as a scan would have stored them."""
+    """One Windows Server 2003 (or XP x64) host's facts, as a scan would have stored them."""
     facts: dict = {
         "schema": "kbscan.facts/1",
         "host": name,
@@ -118,6 +126,7 @@ def host(
     )
     if rev is None:
         facts["files"] = [{"path": AQUEUE, "present": False}]
+        facts["files"] += aclayers_entries(arch, version, aclayers, fetched)
         return facts
     file_version = f"6.0.3790.{rev}"
     entry: dict = {
@@ -135,8 +144,108 @@ def host(
         entry["collected"] = "aqueue.dll"
         entry["_copy_from"] = fixture
     entry["_fetched"] = fetched
-    facts["files"] = [entry]
+    facts["files"] = [entry, *aclayers_entries(arch, version, aclayers, fetched)]
     return facts
+
+
+def aclayers_entries(arch: str, version: str, aclayers: str | None, fetched: bool) -> list[dict]:
+    """KB2492386's file: native on x86, the WOW64 copy on x64 and IA-64 (its table lists
+    only the 32-bit one for them)."""
+    if aclayers is None or version != "5.2.3790":
+        return []
+    folder = "system32" if arch == "x86" else "SysWOW64"
+    return [
+        file_entry(f"C:\\WINDOWS\\{folder}\\aclayers.dll", "aclayers", "x86",
+                   f"5.2.3790.{aclayers}", fetched, folder)
+    ]  # fmt: skip
+
+
+def file_entry(
+    path: str, stem: str, arch: str, version: str, fetched: bool, folder: str
+) -> dict:
+    """A file as the facts hold it, and the fixture the simulated host serves for it."""
+    fixture = next(FIXTURES.glob(f"{stem}-{arch}-{version}-*.dll"))
+    entry: dict = {
+        "path": path,
+        "present": True,
+        "version": version,
+        "size": fixture.stat().st_size,
+        "modified": FILE_DATES[version.rsplit(".", 1)[1]],
+        "_fixture": fixture,
+        "_fetched": fetched,
+    }
+    if fetched:
+        entry["collected"] = f"{folder}-{path.rsplit(chr(92), 1)[1]}"
+        entry["_copy_from"] = fixture
+    return entry
+
+
+# KB981506's files of Windows 7 / Server 2008 R2, as its tables place them.
+WIN7_FILES = {
+    "drivers\\cng.sys": "cng", "drivers\\ksecdd.sys": "ksecdd", "drivers\\ksecpkg.sys": "ksecpkg",
+    "lsasrv.dll": "lsasrv", "lsass.exe": "lsass", "secur32.dll": "secur32",
+    "sspicli.dll": "sspicli", "sspisrv.dll": "sspisrv",
+}  # fmt: skip
+WOW_FILES = ("secur32.dll", "sspicli.dll")
+WIN7_CAPTIONS = {
+    3: "Microsoft Windows Server 2008 R2 Enterprise ",
+    1: "Microsoft Windows 7 Enterprise ",
+}
+
+
+def host6(
+    name: str,
+    site: str,
+    owner: str,
+    *,
+    arch: str = "x64",
+    product_type: int = 3,
+    build: str = "7600",
+    versions: dict[str, str] | None = None,
+    wow: str | None = None,
+    hotfix: bool = False,
+) -> dict:
+    """A Windows 7 / Server 2008 R2 host: KB981506's files at the revisions given (RTM
+    16385, GDR 16617, LDR 20667 on build 7600; 17514 on SP1's build 7601)."""
+    sp = 1 if build == "7601" else 0
+    default = "17514" if build == "7601" else "16385"
+    versions = versions or {}
+    files = []
+    for rel, short in WIN7_FILES.items():
+        rev = versions.get(short, default)
+        files.append(
+            file_entry(f"C:\\Windows\\System32\\{rel}", "component", arch,
+                       f"6.1.{build}.{rev}", True, "System32")
+        )  # fmt: skip
+    if arch == "x64":
+        for wow_file in WOW_FILES:
+            files.append(
+                file_entry(f"C:\\Windows\\SysWOW64\\{wow_file}", "component", "x86",
+                           f"6.1.{build}.{wow or default}", True, "SysWOW64")
+            )  # fmt: skip
+    return {
+        "schema": "kbscan.facts/1",
+        "host": name,
+        "collected_at": COLLECTED_AT,
+        "collector": "offline",
+        "target": {"site": site, "owner": owner, "extra": {}},
+        "computer_name": name.upper(),
+        "system_root": "C:\\Windows",
+        "os": {
+            "caption": WIN7_CAPTIONS[product_type],
+            "version": f"6.1.{build}",
+            "csd_version": "Service Pack 1" if sp else None,
+            "service_pack": sp,
+            "product_type": product_type,
+        },
+        "architecture": arch,
+        "services": {},
+        "products": [],
+        "hotfixes": ["KB981506"] if hotfix else [],
+        "pending_renames": [],
+        "process_starts": {},
+        "files": files,
+    }
 
 
 ARCH_CODES = {"x86": 0, "x64": 9, "ia64": 6}
@@ -176,12 +285,15 @@ def profile(facts: dict) -> dict:
         }],
         "Win32_Processor": [{"Architecture": ARCH_CODES[arch]}],
         "Win32_QuickFixEngineering": qfe,
-        "Win32_Process": [{"Name": "inetinfo.exe", "CreationDate": cim(INETINFO_START)}],
+        "Win32_Process": [
+            {"Name": name, "CreationDate": cim(start)}
+            for name, start in facts["process_starts"].items()
+        ],
     }  # fmt: skip
     out["services"] = facts["services"]
     registry: dict = {}
     next_sp = "SP3" if os_["service_pack"] >= 2 else "SP2"
-    for hotfix in facts["hotfixes"]:
+    for hotfix in facts["hotfixes"] if os_["version"].startswith("5.") else ():
         key = f"HKLM\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\\{next_sp}\\{hotfix}"
         registry[key] = {"Description": ["REG_SZ", f"Hotfix for Windows Server 2003 ({hotfix})"]}
     for product in facts["products"]:
@@ -204,6 +316,8 @@ def profile(facts: dict) -> dict:
         if not entry.get("present"):
             continue
         fixture = entry["_fixture"]
+        if fixture is None:
+            continue
         out["files"][entry["path"]] = {
             "content": fixture.name,
             "last_modified": cim(entry["modified"]),
@@ -266,6 +380,24 @@ FLEET = [
     host("fra-smtp08", "Frankfurt", "infra",
          failure=("WinRM fault", "w:QuotaLimit: the WS-Management service cannot process the "
                   "request because the maximum number of concurrent shells is reached")),
+    # KB2492386 (aclayers.dll 5.2.3790.4844, GDR and QFE rows): at the fix on the GDR
+    # branch, and an XP x64 workstation whose WOW64 copy is older.
+    host("lon-smtp10", "London", "mail-team", sp=2, arch="x86", rev="4094", aclayers="4844"),
+    host("lon-ws03", "London", "infra", sp=2, arch="x64", product_type=1, rev="3959",
+         caption="Microsoft(R) Windows(R) XP Professional x64 Edition", fetched=False),
+    # Windows 7 / Server 2008 R2 (KB981506: LDR-only fix, GDR rows for unchanged files).
+    host6("lon-fs01", "London", "infra"),  # everything at RTM: needs the LDR package
+    host6("lon-fs02", "London", "infra", hotfix=True, wow="20667",  # LDR, and an LDR Cng.sys
+          versions={"cng": "20667", "ksecdd": "20667", "ksecpkg": "20667", "lsasrv": "20667",
+                    "sspicli": "20667", "sspisrv": "20667"}),
+    host6("nyc-fs01", "New York", "infra", hotfix=True, wow="16385",  # WOW64 copies behind
+          versions={"ksecdd": "20667", "ksecpkg": "20667", "lsasrv": "20667",
+                    "sspicli": "20667", "sspisrv": "20667"}),
+    host6("fra-fs01", "Frankfurt", "infra", versions={"lsasrv": "16617", "cng": "16617"}),
+    host6("nyc-fs02", "New York", "infra", build="7601"),  # SP1: the RTM hotfix is not for it
+    host6("lon-ws02", "London", "infra", arch="x86", product_type=1,
+          versions={"ksecdd": "20667", "ksecpkg": "20667", "lsasrv": "20667",
+                    "sspicli": "20667", "sspisrv": "20667"}, hotfix=True),
 ]  # fmt: skip
 
 

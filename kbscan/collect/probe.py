@@ -81,13 +81,17 @@ def _check_safe(text: str) -> str:
 
 
 def _wql_path(kb_path: str) -> str:
-    """A ``for /f`` that runs wmic on the file with its path doubled for WQL."""
+    """A ``for /f`` that runs wmic on the file with its path doubled for WQL.
+
+    The loop is closed in parentheses: cmd makes the rest of a line a FOR's body, so the
+    next file's loop would otherwise have its %a and %b replaced by this one's.
+    """
     rest = _check_safe(kb_path)
     if rest.lower().startswith("%systemroot%"):
         tail = rest[len("%SystemRoot%") :].replace("\\", "\\\\")
         return (
-            'for /f "tokens=1,* delims=\\" %a in ("%SystemRoot%") do (wmic datafile where '
-            f"\"name='%a\\\\%b{tail}'\" get FileSize,LastModified,Version /format:list <NUL 2>&1)"
+            '(for /f "tokens=1,* delims=\\" %a in ("%SystemRoot%") do (wmic datafile where '
+            f"\"name='%a\\\\%b{tail}'\" get FileSize,LastModified,Version /format:list <NUL 2>&1))"
         )
     doubled = rest.replace("\\", "\\\\")
     return (
