@@ -386,8 +386,17 @@ class _Judge:
                 Status.NEEDS_HOTFIX,
                 f"{row.name} {installed} is older than {required} ({row.label})",
             )
+        # On 5.x the number does not tell GDR from QFE, so a GDR build can pass a QFE-only
+        # fix without carrying it. On 6.x the revision range is the branch (a GDR file
+        # never reaches an LDR number), so numbers compare honestly there.
         tag = self.branch_of(found)
-        if tag == "gdr" and not recorded and row.service_branch != "GDR":
+        number_tells_branch = self.platform.service_branch_of(installed) is not None
+        if (
+            tag == "gdr"
+            and not number_tells_branch
+            and not recorded
+            and (row.service_branch != "GDR")
+        ):
             return judged(
                 Status.SUSPECT,
                 f"{row.name} {installed} is at or above {required} but on the GDR branch, "

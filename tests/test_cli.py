@@ -116,7 +116,7 @@ def test_evaluate_folder_with_unreadable_pe(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["evaluate", "FACTS", "--kb", "KB1"], "kbscan: error: unknown KB KB1 (known: KB934709)\n"),
+        (["evaluate", "FACTS", "--kb", "KB1"], "kbscan: error: unknown KB KB1 (known: KB318364, KB319733, KB934709, KB981506, KB2492386)\n"),
         (
             ["evaluate", "missing.jsonl", "--kb", "KB934709"],
             "missing.jsonl: no such file or folder",
@@ -216,7 +216,9 @@ def test_kb_show_and_list(tmp_path: Path) -> None:
                 "-o", str(extra / "KB945005.json"))[0] == 0  # fmt: skip
     code, out, _ = _run("kb", "list", "--kb-dir", str(extra))
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == ["KB934709", "KB945005"]
+    assert [line.split()[0] for line in out.splitlines()] == [
+        "KB318364", "KB319733", "KB934709", "KB945005", "KB981506", "KB2492386",
+    ]  # fmt: skip
     assert _run("kb", "show", "KB1")[0] == 2
 
 

@@ -382,7 +382,7 @@ FLEET = [
                   "request because the maximum number of concurrent shells is reached")),
     # KB2492386 (aclayers.dll 5.2.3790.4844, GDR and QFE rows): at the fix on the GDR
     # branch, and an XP x64 workstation whose WOW64 copy is older.
-    host("lon-smtp10", "London", "mail-team", sp=2, arch="x86", rev="4094", aclayers="4844"),
+    host("lon-smtp12", "London", "mail-team", sp=2, arch="x86", rev="4094", aclayers="4844"),
     host("lon-ws03", "London", "infra", sp=2, arch="x64", product_type=1, rev="3959",
          caption="Microsoft(R) Windows(R) XP Professional x64 Edition", fetched=False),
     # Windows 7 / Server 2008 R2 (KB981506: LDR-only fix, GDR rows for unchanged files).

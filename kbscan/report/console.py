@@ -40,11 +40,12 @@ def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -
     if attention:
         order = list(Status)
         attention.sort(key=lambda f: (order.index(f.status), f.host.lower()))
-        rows = [("HOST", "STATUS", "SP/ARCH", "INSTALLED", "REQUIRED", "REASON")]
+        rows = [("HOST", "STATUS", "PLATFORM", "INSTALLED", "REQUIRED", "REASON")]
         for f in attention[:max_hosts]:
             sp_arch = ""
             if f.service_pack is not None and f.architecture is not None:
-                sp_arch = f"SP{f.service_pack} {f.architecture.value}"
+                release = f.platform.name.removeprefix("Windows ") if f.platform else ""
+                sp_arch = f"{release} SP{f.service_pack} {f.architecture.value}".strip()
             rows.append(
                 (
                     printable(f.host)[:40],

@@ -319,8 +319,10 @@ class _Book:
             Column("Owner", 11, _owner),
             Column("Status", 23, lambda f: f.status.value, "status"),
             Column("OS", 28, lambda f: f.facts.os.caption if f.facts.os else None, "wrap"),
+            Column("Platform", 16, _platform, "wrap"),
             Column("SP", 5, lambda f: _sp(f)),
             Column("Arch", 6, lambda f: f.architecture.value if f.architecture else None),
+            Column("Branch", 7, _branch),
             Column("Installed version", 14, lambda f: _v(f.installed_version)),
             Column("Required version", 14, lambda f: _v(f.required_version)),
             Column("Package to apply", 34, lambda f: _package(kb, f), "wrap"),
@@ -343,8 +345,10 @@ class _Book:
             Column("Reason", 50, lambda f: f.reason, "wrap"),
             Column("OS", 30, lambda f: f.facts.os.caption if f.facts.os else None, "wrap"),
             Column("OS version", 10, lambda f: f.facts.os.version if f.facts.os else None),
+            Column("Platform (judged as)", 20, _platform),
             Column("Service pack (judged)", 10, _sp),
             Column("Architecture", 10, lambda f: f.architecture.value if f.architecture else None),
+            Column("Branch", 8, _branch),
             Column("Matched row", 44, lambda f: f.row.heading if f.row else None),
             Column("File", 12, lambda f: f.row.name if f.row else None),
             Column("Required version", 17, lambda f: _v(f.required_version)),
@@ -599,6 +603,14 @@ def _sp(f: Finding) -> str | None:
 
 def _v(version: object) -> str | None:
     return None if version is None else str(version)
+
+
+def _platform(f: Finding) -> str | None:
+    return f.platform.name if f.platform else None
+
+
+def _branch(f: Finding) -> str | None:
+    return f.row.service_branch if f.row else None
 
 
 def _record(kb: KbDefinition, f: Finding) -> str:

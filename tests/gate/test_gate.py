@@ -100,7 +100,7 @@ def test_scope_by_site_owner_and_tag(tmp_path: Path) -> None:
         ("max_unknown = 4", True),
         ("max_unknown = 3", False),
         ("max_unknown_share = 0.5", True),
-        ("max_unknown_share = 0.1", False),
+        ("max_unknown_share = 0.05", False),
     ],
 )
 def test_unknown_thresholds(tmp_path: Path, limits: str, passes: bool) -> None:

@@ -203,7 +203,9 @@ def test_id_must_match_file_name(tmp_path: Path) -> None:
 def test_unknown_kb_lists_the_known_ones() -> None:
     with pytest.raises(KbError) as err:
         default_source().load("KB123")
-    assert str(err.value) == "unknown KB KB123 (known: KB934709)"
+    assert str(err.value) == (
+        "unknown KB KB123 (known: KB318364, KB319733, KB934709, KB981506, KB2492386)"
+    )
     with pytest.raises(KbError, match="is not a KB id"):
         default_source().load("../../etc/passwd")
 

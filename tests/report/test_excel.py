@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 
 from kbscan import app
 from kbscan.evaluate import evaluate
@@ -99,7 +100,8 @@ def test_remediation_sheet(demo: tuple[Evaluation, Path]) -> None:
             assert str(row["Package to apply"]).startswith("KB934709 for Windows Server 2003 SP2 ")
     (validation,) = ws.data_validations.dataValidation
     assert validation.formula1 == '"Yes,No,Deferred,Not needed"'
-    assert str(validation.sqref) == f"R2:R{len(rows) + 1}"
+    done = get_column_letter(list(rows[0]).index("Done") + 1)
+    assert str(validation.sqref) == f"{done}2:{done}{len(rows) + 1}"
 
 
 def test_unreachable_sheet(demo: tuple[Evaluation, Path]) -> None:
