@@ -29,6 +29,7 @@ from kbscan.model import (
 from kbscan.versions import FileVersion
 
 _NO_VERSION = FileVersion(0, 0, 0, 0)
+_BRANCHES = frozenset({"GDR", "QFE", "LDR"})
 
 # When several files of a row disagree, the finding takes the most pressing status.
 _FILE_PRIORITY = (
@@ -229,13 +230,20 @@ class _Judge:
         return f"the {self.kb.id} package for {scope}"
 
     def judge_rows(self, rows: tuple[FileRow, ...], ctx: _Context, unchecked: int) -> Finding:
-        rows = self.one_row_per_file(rows)
+        rows, unchanged = self.one_row_per_file(rows)
+        if not rows:
+            return self.not_applicable(
+                f"{self.kb.id} changes none of this host's files on their branch",
+                ctx=ctx,
+                decided=Evidence.WMI,
+            )
         judgements = tuple(self.judge_file(row, ctx) for row in rows)
         worst = min(judgements, key=lambda j: _FILE_PRIORITY.index(j.status))
         action = self.action_for(worst, ctx, rows)
         evidence = list(ctx.evidence)
         for j in judgements:
             evidence.append(f"{j.row.name}: {j.reason}")
+        evidence.extend(unchanged)
         if unchecked:
             evidence.append(
                 f"{unchecked} row(s) of the article's table publish no version (data files "
@@ -255,24 +263,43 @@ class _Judge:
             files=judgements,
         )
 
-    def one_row_per_file(self, rows: tuple[FileRow, ...]) -> tuple[FileRow, ...]:
-        """Where a table lists a file on both branches (GDR and QFE), keep the row for the
-        branch the installed file is on; when that is unknown, the highest version, which
-        is the one that is safe to require."""
+    def one_row_per_file(
+        self, rows: tuple[FileRow, ...]
+    ) -> tuple[tuple[FileRow, ...], tuple[str, ...]]:
+        """One row per file: where a table lists a file on several branches (GDR and QFE
+        or LDR), the row of the branch the installed file is on; when that is unknown,
+        the highest version, which is the one that is safe to require.
+
+        When the package has GDR rows at this level but none for this file, and the host's
+        file is on GDR, the GDR package leaves it as it is: it is not judged, and the
+        evidence says so (an LDR or QFE file holds every GDR fix, so it is judged against
+        whatever rows there are). When the package has no row on the host's branch at all (an
+        LDR-only hotfix on a GDR host), installing it moves the file to the package's
+        branch, so the host is held to the rows there are.
+        """
+        shipped = {r.service_branch for r in rows if r.service_branch in _BRANCHES}
         by_path: dict[str, list[FileRow]] = {}
         for row in rows:
             by_path.setdefault(row.path.lower(), []).append(row)
-        chosen = []
+        chosen, notes = [], []
         for candidates in by_path.values():
-            if len(candidates) == 1:
-                chosen.append(candidates[0])
-                continue
             found = _find_file(self.facts, candidates[0].path)
-            tag = self.branch_of(found) if found else None
-            same_branch = [r for r in candidates if (r.service_branch or "").lower() == tag]
-            pool = same_branch or candidates
+            tag = (self.branch_of(found) or "").upper() if found else ""
+            if tag == "RTM":
+                tag = "GDR"  # a file as released takes the GDR file of an update
+            same = [r for r in candidates if r.service_branch == tag]
+            neutral = [r for r in candidates if r.service_branch not in _BRANCHES]
+            if not same and not neutral and tag == "GDR" and tag in shipped:
+                notes.append(
+                    f"{candidates[0].name}: on the {tag} branch, which this package does not "
+                    "change (the article lists it only for "
+                    + "/".join(sorted({r.service_branch or "" for r in candidates}))
+                    + "): not judged"
+                )
+                continue
+            pool = same or neutral or candidates
             chosen.append(max(pool, key=lambda r: r.version or _NO_VERSION))
-        return tuple(chosen)
+        return tuple(chosen), tuple(notes)
 
     def record_evidence(self) -> tuple[str, ...]:
         recorded = self.hotfix_recorded()

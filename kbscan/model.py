@@ -425,7 +425,7 @@ class KbDefinition:
         rows = [
             r
             for r in self.rows_for(platform.id, service_pack, architecture)
-            if r.checkable and (branch is None or r.service_branch in (branch, "WOW", None))
+            if r.checkable and (branch is None or r.service_branch in (branch, "WOW", "RTM", None))
         ]
         files = ", ".join(dict.fromkeys(f"{r.name} {r.version}" for r in rows))
         level = "" if service_pack is None else f" SP{service_pack}"

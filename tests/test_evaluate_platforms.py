@@ -135,6 +135,9 @@ def test_server_2008_and_vista_on_the_same_build(product_type: int, platform_id:
     finding = evaluate(facts, kb)
     assert finding.platform is not None and finding.platform.id == platform_id
     assert finding.status is Status.COMPLIANT, finding.reason
+    # SP2's GDR package carries Acres.dll as released (the article prints 6.0.6000.16386);
+    # its only SP2 row is LDR, so a GDR host's Acres.dll is not held to it.
+    assert any(e.startswith("Acres.dll: on the GDR branch") for e in finding.evidence)
 
 
 def test_itanium_exists_for_server_2008_only() -> None:

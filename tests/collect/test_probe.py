@@ -238,3 +238,51 @@ def test_later_reg_exe_and_no_updates_key(kb: KbDefinition) -> None:
 def test_the_probe_reads_the_updates_key_once(kb: KbDefinition) -> None:
     probe = build_probe(kb)
     assert probe.count('reg query "HKLM\\SOFTWARE\\Microsoft\\Updates" /s') == 1
+
+
+def _six_x_output(kb: KbDefinition) -> bytes:
+    """Server 2008 R2 x64 answering KB981506's probe as 6.1 prints it: Windows in
+    C:\\Windows, a 64-bit shell (PROCESSOR_ARCHITEW6432 unset), the package record in wmic
+    qfe, no Updates key, reg.exe without a version line."""
+    from kbscan.collect.probe import probe_files
+
+    files = b"".join(
+        f"==KBSCAN:file:{f.name}== \r\n".encode()
+        + b"\r\r\n\r\r\nFileSize=1037312\r\r\nLastModified=20100313071600.000000+000\r\r\n"
+        + b"Version=6.1.7600.20667\r\r\n\r\r\n\r\r\n"
+        for f in probe_files(kb)
+    )
+    return b"".join(
+        [
+            b"==KBSCAN:host== \r\nFS01\r\n",
+            b"==KBSCAN:os== \r\n\r\r\n\r\r\nCaption=Microsoft Windows Server 2008 R2 Enterprise "
+            b"\r\r\nCSDVersion=\r\r\nProductType=3\r\r\nServicePackMajorVersion=0\r\r\n"
+            b"Version=6.1.7600\r\r\nWindowsDirectory=C:\\Windows\r\r\n\r\r\n\r\r\n",
+            b"==KBSCAN:cpu== \r\n\r\r\n\r\r\nArchitecture=9\r\r\n\r\r\n\r\r\n",
+            b"==KBSCAN:env== \r\nSystemRoot=C:\\Windows\r\nPROCESSOR_ARCHITECTURE=AMD64\r\n"
+            b"PROCESSOR_ARCHITEW6432=%PROCESSOR_ARCHITEW6432% \r\n",
+            files,
+            b"==KBSCAN:qfe== \r\n\r\r\n\r\r\nHotFixID=KB976902\r\r\n\r\r\n\r\r\n"
+            b"HotFixID=KB981506\r\r\n\r\r\n\r\r\n",
+            b"==KBSCAN:updates== \r\n" + REG_MISSING,
+            b"==KBSCAN:pending== \r\n" + REG_MISSING,
+            b"==KBSCAN:end== \r\n",
+        ]
+    )
+
+
+def test_server_2008_r2_output() -> None:
+    from kbscan.kb.directory import default_source
+
+    kb = default_source().load("KB981506")
+    facts = parse_probe_output(_six_x_output(kb), kb, Target("fs01"), WHEN)
+    assert facts.failure is None, facts.failure
+    assert facts.os is not None and facts.os.version == "6.1.7600"
+    assert facts.os.product_type == 3 and facts.os.service_pack == 0
+    assert facts.architecture is Arch.X64 and facts.system_root == "C:\\Windows"
+    assert facts.hotfixes is not None and "KB981506" in facts.hotfixes  # a package record
+    assert {f.path.lower() for f in facts.files} >= {
+        "c:\\windows\\system32\\drivers\\cng.sys",
+        "c:\\windows\\syswow64\\secur32.dll",
+    }
+    assert all(str(f.version_text) == "6.1.7600.20667" for f in facts.files)

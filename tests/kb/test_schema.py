@@ -86,6 +86,8 @@ def test_six_x_platforms_take_sp_and_branch_from_build_and_revision() -> None:
     assert vista.service_branch_of(FileVersion.parse("6.0.6001.22867")) == "LDR"
     assert r2.service_pack_of(FileVersion.parse("6.1.7601.17514")) == 1
     assert r2.service_branch_of(FileVersion.parse("6.1.7600.20667")) == "LDR"
+    assert r2.service_branch_of(FileVersion.parse("6.1.7600.16385")) == "RTM"  # as released
+    assert r2.service_branch_of(FileVersion.parse("6.1.7600.16617")) == "GDR"
     assert Arch.X86 not in r2.architectures
     assert platforms["windows-server-2008"].first_service_pack() == 1
 
