@@ -427,7 +427,9 @@ class KbDefinition:
             for r in self.rows_for(platform.id, service_pack, architecture)
             if r.checkable and (branch is None or r.service_branch in (branch, "WOW", "RTM", None))
         ]
-        files = ", ".join(dict.fromkeys(f"{r.name} {r.version}" for r in rows))
+        files = ", ".join(
+            dict.fromkeys(f"{r.name} {r.version}" + (" (WOW64)" if r.wow else "") for r in rows)
+        )
         level = "" if service_pack is None else f" SP{service_pack}"
         on = f" {branch}" if branch in ("GDR", "QFE", "LDR") else ""
         return f"{platform.name}{level} {architecture.value}{on} ({files or 'no file published'})"

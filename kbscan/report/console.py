@@ -8,6 +8,7 @@ from pathlib import Path
 
 from kbscan.model import BinaryInfo, KbDefinition, Status
 from kbscan.report.interface import Evaluation
+from kbscan.report.rows import platform_label
 from kbscan.report.safety import printable
 
 MAX_HOST_LINES = 40
@@ -42,10 +43,7 @@ def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -
         attention.sort(key=lambda f: (order.index(f.status), f.host.lower()))
         rows = [("HOST", "STATUS", "PLATFORM", "INSTALLED", "REQUIRED", "REASON")]
         for f in attention[:max_hosts]:
-            sp_arch = ""
-            if f.service_pack is not None and f.architecture is not None:
-                release = f.platform.name.removeprefix("Windows ") if f.platform else ""
-                sp_arch = f"{release} SP{f.service_pack} {f.architecture.value}".strip()
+            sp_arch = platform_label(f)
             rows.append(
                 (
                     printable(f.host)[:40],

@@ -30,6 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from kbscan.evaluate import hotfix_recorded
 from kbscan.model import Finding, KbDefinition, Status
 from kbscan.report.interface import Evaluation, ReportError, ReportFormat
+from kbscan.report.rows import platform_label
 
 # Fill and font colours per status: the conventional good/bad/neutral palette of Excel's
 # own conditional formats, so the sheet reads as people expect.
@@ -447,11 +448,11 @@ class _Book:
         ws.add_chart(chart, f"A{last_status_row + 2}")
         rows += CHART_ROWS
         for title, index in (
-            ("By service pack and architecture", "sp_arch"),
+            ("By platform, service pack and architecture", "platform"),
             ("By site", "site"),
             ("By owner", "owner"),
         ):
-            if index != "sp_arch" and frame[index].eq("").all():
+            if index != "platform" and frame[index].eq("").all():
                 continue
             rows += self.pivot(ws, title, frame, index, put)
 
@@ -567,16 +568,11 @@ def _frame(findings: Sequence[Finding]) -> pd.DataFrame:
     frame: pd.DataFrame = pd.DataFrame(
         {
             "status": [f.status.value for f in findings],
-            "sp_arch": [
-                f"SP{f.service_pack} {f.architecture.value}"
-                if f.service_pack is not None and f.architecture is not None
-                else "(not judged)"
-                for f in findings
-            ],
+            "platform": [platform_label(f) or "(not judged)" for f in findings],
             "site": [_site(f) for f in findings],
             "owner": [_owner(f) for f in findings],
         },
-        columns=["status", "sp_arch", "site", "owner"],
+        columns=["status", "platform", "site", "owner"],
     )
     return frame
 

@@ -30,6 +30,14 @@ COLUMNS = (
 )
 
 
+def platform_label(f: Finding) -> str:
+    """ "Server 2008 R2 SP0 x64": the release, level and architecture a host was judged as."""
+    if f.service_pack is None or f.architecture is None:
+        return ""
+    release = f.platform.name.removeprefix("Windows ") if f.platform else ""
+    return f"{release} SP{f.service_pack} {f.architecture.value}".strip()
+
+
 def finding_row(f: Finding) -> dict[str, str]:
     """Text cells for one finding; empty string where there is nothing to say."""
     facts = f.facts

@@ -144,7 +144,7 @@ def test_summary_counts_and_chart(demo: tuple[Evaluation, Path]) -> None:
     counts = {row[0]: row[1] for row in values if row[0] in {s.value for s in Status}}
     assert counts == {s.value: n for s, n in evaluation.counts().items()}
     labels = [row[0] for row in values]
-    assert "By service pack and architecture" in labels and "By site" in labels
+    assert "By platform, service pack and architecture" in labels and "By site" in labels
     chart = ws._charts[0]
     assert chart.title is not None
 
