@@ -169,6 +169,7 @@ def scan_fleet(
             retries=retries,
             done=done,
             on_result=on_result,
+            deadline=settings.deadline,
         )
     finally:
         journal.close()

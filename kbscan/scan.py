@@ -17,7 +17,9 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
+from kbscan.collect.deadline import WATCHDOG
 from kbscan.collect.winrm import Collected
 from kbscan.journal import Journal
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
@@ -35,7 +37,8 @@ class ScanStats:
     seconds: float
 
 
-Collect = Callable[[Target], Collected]
+class Collect(Protocol):
+    def __call__(self, target: Target, deadline_at: float | None = None) -> Collected: ...
 
 
 def scan_targets(
@@ -48,8 +51,14 @@ def scan_targets(
     backoff: float = 1.0,
     done: dict[str, HostFacts] | None = None,
     on_result: Callable[[HostFacts], None] | None = None,
+    deadline: float | None = None,
 ) -> tuple[dict[str, HostFacts], ScanStats]:
-    """Collect every target not already ``done``; returns all facts by lower-case host."""
+    """Collect every target not already ``done``; returns all facts by lower-case host.
+
+    With ``deadline`` (seconds), a host's attempts and the backoff between them share one
+    budget from its first attempt: no host holds a worker longer, whatever it does, so a
+    scan ends within (hosts / workers, rounded up) x deadline, plus the journal's time.
+    """
     started = time.monotonic()
     results: dict[str, HostFacts] = dict(done or {})
     todo = [t for t in targets if t.host.lower() not in results]
@@ -63,9 +72,10 @@ def scan_targets(
         if collect is None:
             collect = local.collect = make_collector()
         attempt = 0
+        at = time.monotonic() + deadline if deadline is not None else None
         while True:
             try:
-                result = collect(target)
+                result = collect(target) if at is None else collect(target, at)
             except Exception as exc:  # a collector bug must cost one host, not the scan
                 log.warning("%s: collector failed: %s", target.host, type(exc).__name__)
                 return HostFacts(
@@ -78,13 +88,16 @@ def scan_targets(
                 )
             with lock:
                 counters["trips"] += result.round_trips
+            pause = backoff * (2**attempt)
             if not result.transient or attempt >= retries:
                 return result.facts
+            if at is not None and time.monotonic() + pause >= at:
+                return result.facts  # no time left in the host's budget for another try
             attempt += 1
             with lock:
                 counters["retries"] += 1
             log.info("%s: transient failure, retry %d of %d", target.host, attempt, retries)
-            time.sleep(backoff * (2 ** (attempt - 1)))
+            time.sleep(pause)
 
     executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kbscan")
     pending: set[Future[HostFacts]] = set()
@@ -110,6 +123,9 @@ def scan_targets(
                 nxt = next(queue, None)
                 if nxt is not None:
                     pending.add(executor.submit(work, nxt))
+    except KeyboardInterrupt:
+        WATCHDOG.expire_all()  # every conversation ends now; the workers unwind at once
+        raise
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
     stats = ScanStats(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +25,14 @@ from winrm.exceptions import (
 )
 from winrm.protocol import Protocol
 
+from kbscan.collect.deadline import (
+    DeadlineExceeded,
+    Guard,
+    GuardedAdapter,
+    HostileAnswer,
+    guarded,
+    mount,
+)
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, KbDefinition, Target
 
@@ -107,7 +114,13 @@ class WinrmCollector:
         self.clock = clock
         self.probe = build_probe(kb, fetch=settings.fetch_files)
 
-    def collect(self, target: Target) -> Collected:
+    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
+        """One host's facts; ``deadline_at`` (time.monotonic) ends the conversation when a
+        scan's retries share one budget, else ``settings.deadline`` from now."""
+        with guarded(self.settings.deadline, at=deadline_at) as guard:
+            return self._collect(target, guard)
+
+    def _collect(self, target: Target, guard: Guard) -> Collected:
         started = self.clock()
         trips = [0]
         log.debug(
@@ -117,7 +130,7 @@ class WinrmCollector:
             target.transport or self.settings.transport,
         )
         try:
-            output = self._run(target, trips)
+            output = self._run(target, trips, guard)
         except _Failure as failure:
             log.info(
                 "%s: %s: %s", target.host, failure.category.value, self._scrub(failure.message)
@@ -148,7 +161,7 @@ class WinrmCollector:
             message = message.replace(password, "********")
         return "".join(c if c.isprintable() else " " for c in message)[:500]
 
-    def _run(self, target: Target, trips: list[int]) -> bytes:
+    def _run(self, target: Target, trips: list[int], guard: Guard) -> bytes:
         s = self.settings
         transport = target.transport or s.transport
         scheme = target.scheme or s.scheme
@@ -158,7 +171,7 @@ class WinrmCollector:
                 "basic auth over plain HTTP refused (password in clear text); use https, "
                 "another transport or --allow-basic-over-http",
             )
-        deadline = time.monotonic() + s.deadline
+        protocol: Protocol | None = None
         try:
             protocol = Protocol(
                 endpoint=s.endpoint(target),
@@ -172,60 +185,34 @@ class WinrmCollector:
                 read_timeout_sec=s.read_timeout,
                 operation_timeout_sec=s.operation_timeout,
             )
+            _guard_session(protocol, guard)
+            guard.operation = "opening the shell"
             shell_id = self._call(trips, protocol.open_shell, codepage=437)
             try:
+                guard.operation = "starting the probe"
                 command_id = self._call(trips, protocol.run_command, shell_id, self.probe)
-                output = self._receive(protocol, shell_id, command_id, deadline, trips)
+                guard.operation = "reading the probe's output"
+                output = self._receive(protocol, shell_id, command_id, guard, trips)
+                guard.operation = "ending the command"
                 self._call(trips, protocol.cleanup_command, shell_id, command_id)
+            except BaseException:
+                if guard.remaining() <= _SPENT:
+                    guard.expire()  # time ran out here: the phase is this one, not cleanup's
+                raise
             finally:
-                with contextlib.suppress(Exception):  # the answer is in hand, or already lost
-                    self._call(trips, protocol.close_shell, shell_id)
+                if not guard.expired:  # past the deadline, nothing more is sent
+                    guard.operation = "closing the shell"
+                    with contextlib.suppress(Exception):  # the answer is in hand, or lost
+                        self._call(trips, protocol.close_shell, shell_id)
             return output
         except _Failure:
             raise
-        except (InvalidCredentialsError, PermissionError):  # requests_ntlm: no challenge
-            raise _Failure(
-                FailureCategory.REFUSED_CREDENTIALS,
-                "the server rejected the credentials (HTTP 401)",
-            ) from None
-        except WSManFaultError as exc:
-            code = exc.wsman_fault_code
-            if code == OPERATION_TIMEOUT_FAULT:
-                raise _Failure(FailureCategory.TIMEOUT, "WinRM operation timed out") from None
-            detail = f" (code {code})" if code else ""
-            raise _Failure(
-                FailureCategory.WINRM_FAULT, f"{exc.fault_subcode or 'fault'}: {exc.reason}{detail}"
-            ) from None
-        except WinRMTransportError as exc:
-            raise _Failure(
-                FailureCategory.WINRM_FAULT, f"HTTP {exc.code} with a body that is not a SOAP fault"
-            ) from None
-        except requests.exceptions.SSLError as exc:
-            raise _Failure(FailureCategory.UNREACHABLE, f"TLS: {_reason(exc)}") from None
-        except (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout):
-            raise _Failure(
-                FailureCategory.TIMEOUT, "no answer within the read timeout", transient=True
-            ) from None
-        except requests.exceptions.ConnectionError as exc:
-            raise _Failure(FailureCategory.UNREACHABLE, _reason(exc), transient=True) from None
-        except requests.exceptions.RequestException as exc:
-            raise _Failure(FailureCategory.UNREACHABLE, _reason(exc)) from None
-        except ET.ParseError:
-            raise _Failure(
-                FailureCategory.UNPARSEABLE_OUTPUT, "the WinRM reply is not XML"
-            ) from None
-        except (AssertionError, StopIteration, KeyError, ValueError) as exc:
-            raise _Failure(
-                FailureCategory.UNPARSEABLE_OUTPUT,
-                f"the WinRM reply is not what WS-Management sends ({type(exc).__name__})",
-            ) from None
-        except WinRMError as exc:
-            raise _Failure(FailureCategory.WINRM_FAULT, f"WinRM: {exc}") from None
-        except Exception as exc:  # a library failing in a way nobody listed: still one host
-            log.debug("%s: unexpected %s", target.host, type(exc).__name__)
-            raise _Failure(
-                FailureCategory.WINRM_FAULT, f"unexpected client error ({type(exc).__name__})"
-            ) from None
+        except Exception as exc:
+            raise _classify(exc, guard, target) from None
+        finally:
+            if protocol is not None:
+                with contextlib.suppress(Exception):
+                    protocol.transport.close_session()  # its sockets, now
 
     def _call(
         self, trips: list[int], func: Callable[..., object], *args: object, **kw: object
@@ -234,16 +221,12 @@ class WinrmCollector:
         return func(*args, **kw)  # type: ignore[return-value]
 
     def _receive(
-        self, protocol: Protocol, shell_id: str, command_id: str, deadline: float, trips: list[int]
+        self, protocol: Protocol, shell_id: str, command_id: str, guard: Guard, trips: list[int]
     ) -> bytes:
         chunks: list[bytes] = []
         total = 0
         while True:
-            if time.monotonic() > deadline:
-                raise _Failure(
-                    FailureCategory.TIMEOUT,
-                    f"no complete answer within the {self.settings.deadline:g} s per-host deadline",
-                )
+            guard.check()  # a Receive loop that never reports Done ends here
             trips[0] += 1
             try:
                 stdout, _stderr, _code, done = protocol.get_command_output_raw(shell_id, command_id)
@@ -258,6 +241,87 @@ class WinrmCollector:
                 )
             if done:
                 return b"".join(chunks)
+
+
+# A read that timed out this close to the deadline timed out because of it (the adapter
+# caps every timeout at the time left).
+_SPENT = 0.05
+
+
+def _guard_session(protocol: Protocol, guard: Guard) -> None:
+    """Mount the guard's adapter on pywinrm's session, once, before it first talks: NTLM
+    with message encryption sends a request while the session is being built."""
+    transport = protocol.transport
+    build, setup = transport.build_session, transport.setup_encryption
+
+    def guard_it(session: requests.Session) -> None:
+        if not isinstance(session.get_adapter("http://x"), GuardedAdapter):
+            mount(session, guard)
+
+    def setup_guarded(session: requests.Session) -> None:
+        guard_it(session)
+        setup(session)
+
+    def build_guarded() -> requests.Session:
+        if transport.session is not None:
+            return transport.session
+        session = build()
+        guard_it(session)
+        return session
+
+    transport.setup_encryption = setup_guarded  # type: ignore[method-assign]
+    transport.build_session = build_guarded  # type: ignore[method-assign]
+
+
+def _classify(exc: Exception, guard: Guard, target: Target) -> _Failure:
+    """Turn whatever the client libraries raised into one host's failure category."""
+    if guard.expired or isinstance(exc, DeadlineExceeded) or guard.remaining() <= _SPENT:
+        guard.expire()
+        return _Failure(FailureCategory.TIMEOUT, guard.expired_phase or guard.describe())
+    if isinstance(exc, HostileAnswer):
+        category = (
+            FailureCategory.UNPARSEABLE_OUTPUT if exc.too_large else FailureCategory.WINRM_FAULT
+        )
+        return _Failure(category, str(exc))
+    if isinstance(exc, (InvalidCredentialsError, PermissionError)):  # requests_ntlm: no challenge
+        return _Failure(
+            FailureCategory.REFUSED_CREDENTIALS, "the server rejected the credentials (HTTP 401)"
+        )
+    if isinstance(exc, WSManFaultError):
+        code = exc.wsman_fault_code
+        if code == OPERATION_TIMEOUT_FAULT:
+            return _Failure(FailureCategory.TIMEOUT, "WinRM operation timed out")
+        detail = f" (code {code})" if code else ""
+        return _Failure(
+            FailureCategory.WINRM_FAULT, f"{exc.fault_subcode or 'fault'}: {exc.reason}{detail}"
+        )
+    if isinstance(exc, WinRMTransportError):
+        return _Failure(
+            FailureCategory.WINRM_FAULT, f"HTTP {exc.code} with a body that is not a SOAP fault"
+        )
+    if isinstance(exc, requests.exceptions.SSLError):
+        return _Failure(FailureCategory.UNREACHABLE, f"TLS: {_reason(exc)}")
+    if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout)):
+        doing = f"{guard.phase} ({guard.operation})" if guard.operation else guard.phase
+        return _Failure(
+            FailureCategory.TIMEOUT, f"no answer within the read timeout: {doing}", transient=True
+        )
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        return _Failure(FailureCategory.UNREACHABLE, _reason(exc), transient=True)
+    if isinstance(exc, requests.exceptions.RequestException):
+        return _Failure(FailureCategory.UNREACHABLE, _reason(exc))
+    if isinstance(exc, ET.ParseError):
+        return _Failure(FailureCategory.UNPARSEABLE_OUTPUT, "the WinRM reply is not XML")
+    if isinstance(exc, (AssertionError, StopIteration, KeyError, ValueError)):
+        return _Failure(
+            FailureCategory.UNPARSEABLE_OUTPUT,
+            f"the WinRM reply is not what WS-Management sends ({type(exc).__name__})",
+        )
+    if isinstance(exc, WinRMError):
+        return _Failure(FailureCategory.WINRM_FAULT, f"WinRM: {exc}")
+    # a library failing in a way nobody listed: still one host
+    log.debug("%s: unexpected %s", target.host, type(exc).__name__)
+    return _Failure(FailureCategory.WINRM_FAULT, f"unexpected client error ({type(exc).__name__})")
 
 
 class _Failure(Exception):

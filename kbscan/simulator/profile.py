@@ -22,6 +22,9 @@ BEHAVIOURS = (
     "slow",
     "huge-output",
     "truncated-output",
+    "never-done",  # Receive answers at once, Running, with no output, for ever
+    "wrong-relates-to",  # replies name another request's MessageID
+    "bad-base64",  # a stream whose content is not base64
 )
 
 

@@ -14,6 +14,7 @@ import contextlib
 import os
 import ssl
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -204,6 +205,22 @@ class _Handler(BaseHTTPRequestHandler):
                     ),
                 )
                 return
+            if host.behaviour == "never-done":
+                self._reply(
+                    ACTION_RECEIVE + "Response",
+                    message_id,
+                    f'<rsp:ReceiveResponse><rsp:CommandState CommandId="{command_id}" '
+                    f'State="{SHELL}/CommandState/Running"/></rsp:ReceiveResponse>',
+                )
+                return
+            if host.behaviour == "bad-base64":
+                self._reply(
+                    ACTION_RECEIVE + "Response",
+                    message_id,
+                    f'<rsp:ReceiveResponse><rsp:Stream Name="stdout" CommandId="{command_id}">'
+                    "@@@@A==not=base64</rsp:Stream></rsp:ReceiveResponse>",
+                )
+                return
             if host.behaviour == "timeout":
                 time.sleep(min(self.server.operation_timeout, 2.0))
                 reason = "The WS-Management service cannot complete the operation within the time specified in OperationTimeout."  # noqa: E501
@@ -273,6 +290,8 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def _reply(self, action: str, relates_to: str, body: str) -> None:
+        if self.server.state.host.behaviour == "wrong-relates-to":
+            relates_to = f"uuid:{uuid.uuid4()}"  # another request's answer
         self._send(200, _envelope(action, relates_to, body))
 
     # --- NTLM with WinRM message encryption (pyspnego's acceptor) ---------------------
@@ -364,6 +383,11 @@ class _Server(ThreadingHTTPServer):
         super().__init__(address, _Handler)
         self.state = state
         self.operation_timeout = operation_timeout
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-answer (its deadline passed) is routine, not a bug."""
+        if not isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            super().handle_error(request, client_address)
 
 
 class SimulatedHost:

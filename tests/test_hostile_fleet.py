@@ -1,0 +1,90 @@
+"""The per-host deadline holds whatever a host does (issue: slow-drip, endless headers,
+silence, resets, floods, entity bombs, HTML errors, auth loops, redirects, endless
+Receive loops, mismatched RelatesTo, bad base64), all in one fleet beside well-behaved
+hosts: the scan ends within its bound, every host is in the journal and the workbook in
+its category, and nothing leaks."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from pathlib import Path
+
+from openpyxl import load_workbook
+
+from kbscan import app
+from kbscan.model import FailureCategory, Status
+from kbscan.report.formats import OutputFormat
+from tests.hostile_fleet import DEADLINE, EXPECTED, SETTINGS, hostile_fleet
+
+WORKERS = 6
+RETRIES = 1
+
+
+def _open_descriptors() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_every_hostile_behaviour_at_once_within_the_bound(tmp_path: Path) -> None:
+    descriptors = _open_descriptors()
+    with hostile_fleet(tmp_path) as f:
+        started = time.monotonic()
+        outcome = app.scan_fleet(
+            f.inventory, "KB934709", tmp_path / "out", SETTINGS, workers=WORKERS,
+            retries=RETRIES, formats=[OutputFormat.XLSX],
+        )  # fmt: skip
+        elapsed = time.monotonic() - started
+    # (hosts / workers, rounded up) x deadline; retries and their backoff share each
+    # host's deadline; a few seconds for the rest (journal, workbook, thread start).
+    bound = math.ceil(len(EXPECTED) / WORKERS) * DEADLINE + 5
+    assert elapsed < bound, f"{elapsed:.1f} s for a bound of {bound:.1f} s"
+
+    by_host = {f.host: f for f in outcome.evaluation.findings}
+    assert sorted(by_host) == sorted(EXPECTED)
+    for host, expected in EXPECTED.items():
+        finding = by_host[host]
+        if isinstance(expected, Status):
+            assert finding.status is expected, (host, finding.reason)
+            continue
+        category, phrase = expected
+        failure = finding.facts.failure
+        assert failure is not None, (host, finding.status, finding.reason)
+        assert failure.category is category, (host, failure)
+        assert phrase in failure.message, (host, failure.message)
+
+    journal = [json.loads(line) for line in (tmp_path / "out" / "facts.jsonl").read_text().splitlines()]
+    assert sorted(j["host"] for j in journal) == sorted(EXPECTED)  # each once
+    hosts_sheet = load_workbook(tmp_path / "out" / "KB934709-remediation.xlsx")["Hosts"]
+    listed = [row[0] for row in hosts_sheet.iter_rows(min_row=2, values_only=True) if row[0]]
+    assert sorted(listed) == sorted(EXPECTED)
+
+    # Nothing is left behind: kbscan's workers have unwound (the process-wide watchdog is
+    # the one kbscan thread that stays) and every socket is closed. The simulated hosts'
+    # own handler threads may still be finishing a sleep; they are not kbscan's.
+    def ours() -> list[str]:
+        return [t.name for t in threading.enumerate()
+                if t.name.startswith("kbscan") and t.name != "kbscan-deadlines"]  # fmt: skip
+
+    for _ in range(50):
+        if not ours():
+            break
+        time.sleep(0.1)
+    assert ours() == []
+    assert _open_descriptors() <= descriptors + 2
+
+
+def test_a_timeout_names_the_phase_and_is_not_retried(tmp_path: Path) -> None:
+    with hostile_fleet(tmp_path) as f:
+        outcome = app.scan_fleet(
+            f.inventory, "KB934709", tmp_path / "out", SETTINGS, workers=len(EXPECTED),
+            retries=3, formats=[OutputFormat.JSON],
+        )  # fmt: skip
+        drip = f.endpoints["drip-body"].connections
+    by_host = {x.host: x for x in outcome.evaluation.findings}
+    failure = by_host["drip-body"].facts.failure
+    assert failure is not None and failure.category is FailureCategory.TIMEOUT
+    assert failure.message.startswith("no complete answer within 3 s: body still arriving (")
+    assert drip == 1  # one conversation: a deadline is not retried
