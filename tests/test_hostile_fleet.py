@@ -88,3 +88,40 @@ def test_a_timeout_names_the_phase_and_is_not_retried(tmp_path: Path) -> None:
     assert failure is not None and failure.category is FailureCategory.TIMEOUT
     assert failure.message.startswith("no complete answer within 3 s: body still arriving (")
     assert drip == 1  # one conversation: a deadline is not retried
+
+
+def test_ctrl_c_during_slow_drip_hosts_ends_the_scan_at_once(tmp_path: Path) -> None:
+    import csv
+    import signal
+    import subprocess
+    import sys
+
+    from kbscan.simulator.hostile import HostileEndpoint
+    from tests.simfleet import PASSWORD, USER
+
+    with HostileEndpoint("drip-body") as drip, HostileEndpoint("drip-headers") as headers:
+        inventory = tmp_path / "hosts.csv"
+        with inventory.open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["host", "address", "port"])
+            for i, endpoint in enumerate([drip, headers, drip, headers]):
+                writer.writerow([f"slow{i}", endpoint.address, endpoint.port])
+        out = tmp_path / "out"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kbscan", "scan", str(inventory), "--kb", "KB934709",
+             "-o", str(out), "--transport", "basic", "--allow-basic-over-http", "--username",
+             USER, "--workers", "4", "--deadline", "60", "--read-timeout", "30",
+             "--operation-timeout", "20", "--no-progress"],
+            env={**os.environ, "KBSCAN_PASSWORD": PASSWORD},
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while drip.connections + headers.connections < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)  # every worker is now held by a dripping host
+        interrupted = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=30)
+        ended = time.monotonic() - interrupted
+    assert proc.returncode == 130
+    assert ended < 5, f"{ended:.1f} s after Ctrl-C with a 60 s deadline"
+    assert (out / "facts.jsonl").exists()
