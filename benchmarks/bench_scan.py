@@ -25,6 +25,7 @@ from pathlib import Path
 
 import winrm
 
+from kbscan.collect.plan import plan_for
 from kbscan.collect.probe import build_probe
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.inventory import read_inventory
@@ -59,7 +60,7 @@ def kbscan_round(
     cpu, wall = time.process_time(), time.perf_counter()
     results, stats = scan_targets(
         targets,
-        lambda: WinrmCollector(kb, settings).collect,  # type: ignore[arg-type]
+        lambda: WinrmCollector(plan_for([kb]), settings).collect,  # type: ignore[list-item]
         journal,
         workers=workers,
         retries=0,
@@ -80,7 +81,7 @@ def main() -> int:
     args = p.parse_args()
     password = secrets.token_urlsafe(16)
     kb = default_source().load("KB934709")
-    probe = build_probe(kb)
+    probe = build_probe(plan_for([kb]))
     settings = WinrmSettings(
         username=USER, password=password, transport="basic", allow_basic_over_http=True
     )

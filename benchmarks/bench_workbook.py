@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -43,7 +43,7 @@ def build(n: int) -> object:
         facts = replace(base, host=f"srv{i:06d}",
                         target=Target(f"srv{i:06d}", site=sites[i % 4], owner=f"team{i % 7}"))
         findings.append(evaluate(facts, kb))
-    return Evaluation(kb, tuple(findings), "generated", datetime.now(timezone.utc), "bench")
+    return Evaluation(kb, tuple(findings), "generated", datetime.now(UTC), "bench")
 
 
 def peak_mib() -> float:

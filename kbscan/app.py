@@ -19,6 +19,7 @@ from kbscan import __version__
 from kbscan.collect.interface import FactsSource
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
+from kbscan.collect.plan import plan_for
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
@@ -163,7 +164,7 @@ def scan_fleet(
     try:
         results, stats = scan_targets(
             targets,
-            lambda: WinrmCollector(kb, settings).collect,
+            lambda: WinrmCollector(plan_for([kb]), settings).collect,
             journal,
             workers=workers,
             retries=retries,

@@ -16,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kbscan.collect.pe import PeError, read_pe_bytes
+from kbscan.collect.plan import plan_for
 from kbscan.collect.probe import parse_probe_output
 from kbscan.evaluate import evaluate
 from kbscan.kb.directory import default_source
@@ -84,7 +85,7 @@ def _probe_output() -> bytes:
     from kbscan.simulator.shell import Shell
 
     host = variant("lon-smtp02", "fz")
-    return bytes(Shell(host).run(build_probe(KB, fetch=True)).stdout)
+    return bytes(Shell(host).run(build_probe(plan_for([KB]), fetch=True)).stdout)
 
 
 VALID = _probe_output()
@@ -111,7 +112,7 @@ def hostile_output(draw: st.DrawFn) -> bytes:
 
 @given(st.one_of(hostile_output(), st.binary(max_size=2000)))
 def test_hostile_probe_output_is_parsed_or_rejected_cleanly(output: bytes) -> None:
-    facts = parse_probe_output(output, KB, Target("fz"), datetime(2026, 11, 24, tzinfo=UTC))
+    facts = parse_probe_output(output, plan_for([KB]), Target("fz"), datetime(2026, 11, 24, tzinfo=UTC))
     finding = evaluate(facts, KB)
     text = render_summary(
         Evaluation(KB, (finding,), "fuzz", datetime(2026, 11, 24, tzinfo=UTC), "x")

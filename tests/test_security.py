@@ -19,6 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from kbscan import app
+from kbscan.collect.plan import plan_for
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.kb.directory import default_source
 from kbscan.model import FailureCategory, Status, Target
@@ -70,7 +71,7 @@ def test_password_is_not_in_repr_or_failure_messages(kb: object) -> None:
         operation_timeout=1,
     )
     assert PASSWORD not in repr(settings)
-    collector = WinrmCollector(default_source().load("KB934709"), settings)
+    collector = WinrmCollector(plan_for([default_source().load("KB934709")]), settings)
     # A URL that carries the password, as a careless inventory might: scrubbed.
     result = collector.collect(Target("x", address="127.0.0.1", port=1))
     assert result.facts.failure is not None

@@ -17,10 +17,10 @@ it doubled. On x64, WMI reads System32 natively; a fetched copy is read through
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from kbscan.collect.pe import PeError, read_pe_bytes
+from kbscan.collect.plan import CollectionPlan, ProbeFile
 from kbscan.model import (
     Arch,
     BinaryInfo,
@@ -28,7 +28,6 @@ from kbscan.model import (
     FailureCategory,
     FileFacts,
     HostFacts,
-    KbDefinition,
     OsFacts,
     PendingRename,
     Target,
@@ -49,28 +48,6 @@ MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
 class ProbeError(ValueError):
     """Output that is not what the probe prints; becomes an UNKNOWN (unparseable output)."""
-
-
-@dataclass(frozen=True)
-class ProbeFile:
-    name: str  # marker-safe name
-    kb_path: str  # %SystemRoot%\system32\inetsrv\aqueue.dll
-
-
-def probe_files(kb: KbDefinition) -> tuple[ProbeFile, ...]:
-    seen: dict[str, ProbeFile] = {}
-    for row in kb.files:
-        if not row.checkable:
-            continue  # no version to hold the file to: reported, never judged
-        key = row.path.lower()
-        if key not in seen:
-            seen[key] = ProbeFile(f"f{len(seen)}", row.path)
-    return tuple(seen.values())
-
-
-def _services(kb: KbDefinition) -> list[str]:
-    names = [s.name for s in kb.required_services] + [s.name for s in kb.restart.services]
-    return list(dict.fromkeys(n.upper() for n in names))
 
 
 def _check_safe(text: str) -> str:
@@ -108,8 +85,9 @@ def _fetch(kb_path: str) -> str:
     return f'if defined PROCESSOR_ARCHITEW6432 (type "{sysnative}") else (type "{native}")'
 
 
-def build_probe(kb: KbDefinition, *, fetch: bool = False) -> str:
-    """The single command line that collects everything ``evaluate`` needs for ``kb``."""
+def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
+    """The single command line that collects everything ``evaluate`` needs for the KBs
+    of ``plan``."""
     parts = [
         f"echo {MARK.format('host')}& hostname",
         f"echo {MARK.format('os')}& wmic os get Caption,CSDVersion,ProductType,"
@@ -119,23 +97,22 @@ def build_probe(kb: KbDefinition, *, fetch: bool = False) -> str:
         "echo PROCESSOR_ARCHITECTURE=%PROCESSOR_ARCHITECTURE%& "
         "echo PROCESSOR_ARCHITEW6432=%PROCESSOR_ARCHITEW6432%",
     ]
-    files = probe_files(kb)
+    files = plan.files
     for f in files:
         parts.append(f"echo {MARK.format('file:' + f.name)}& {_wql_path(f.kb_path)}")
-    for name in _services(kb):
+    for name in plan.services:
         parts.append(f"echo {MARK.format('service:' + _check_safe(name))}& sc query {name} 2>&1")
-    if kb.excluded_products:
+    if plan.exchange:
         parts.append(f'echo {MARK.format("exchange")}& reg query "{EXCHANGE_SETUP}" 2>&1')
     parts.append(f"echo {MARK.format('qfe')}& wmic qfe get HotFixID /format:list <NUL 2>&1")
-    for hotfix in kb.hotfix_ids:
+    for hotfix in plan.hotfix_ids:
         _check_safe(hotfix)
     parts.append(f'echo {MARK.format("updates")}& reg query "{UPDATES_KEY}" /s 2>&1')
     parts.append(
         f"echo {MARK.format('pending')}& "
         f'reg query "{SESSION_MANAGER}" /v PendingFileRenameOperations 2>&1'
     )
-    if kb.restart.process:
-        process = _check_safe(kb.restart.process)
+    for process in map(_check_safe, plan.processes):
         parts.append(
             f"echo {MARK.format('process')}& wmic process where \"name='{process}'\" "
             "get CreationDate,Name /format:list <NUL 2>&1"
@@ -292,14 +269,14 @@ def parse_wmi_datetime(text: str) -> datetime | None:
 
 def parse_probe_output(
     output: bytes,
-    kb: KbDefinition,
+    plan: CollectionPlan,
     target: Target,
     collected_at: datetime,
     collector: str = "winrm",
 ) -> HostFacts:
     """The facts in a probe's output; an UNKNOWN (unparseable output) when it is not one."""
     try:
-        return _parse(output, kb, target, collected_at, collector)
+        return _parse(output, plan, target, collected_at, collector)
     except (ProbeError, VersionError) as exc:
         message = str(exc)
     return HostFacts(
@@ -316,7 +293,7 @@ def _printable(text: str) -> str:
 
 
 def _parse(
-    output: bytes, kb: KbDefinition, target: Target, collected_at: datetime, collector: str
+    output: bytes, plan: CollectionPlan, target: Target, collected_at: datetime, collector: str
 ) -> HostFacts:
     if len(output) > MAX_OUTPUT_BYTES:
         raise ProbeError(f"output of {len(output)} bytes is larger than {MAX_OUTPUT_BYTES}")
@@ -357,24 +334,29 @@ def _parse(
             native = env.get("PROCESSOR_ARCHITECTURE", "")
         arch = {"X86": Arch.X86, "AMD64": Arch.X64, "IA64": Arch.IA64}.get(native.upper())
 
-    services = tuple((name, parse_sc_query(text("service:" + name))) for name in _services(kb))
+    services = tuple((name, parse_sc_query(text("service:" + name))) for name in plan.services)
     products: tuple[tuple[str, str], ...] = ()
-    if kb.excluded_products:
+    if plan.exchange:
         products = _exchange(parse_reg_query(text("exchange")))
     hotfixes = {rec["HotFixID"].upper() for rec in parse_wmic_list(_no_instances(text("qfe")))
                 if rec.get("HotFixID")}  # fmt: skip
     recorded = {key.rsplit("\\", 1)[-1].upper() for key in parse_reg_keys(text("updates"))}
-    hotfixes.update(h.upper() for h in kb.hotfix_ids if h.upper() in recorded)
+    hotfixes.update(h.upper() for h in plan.hotfix_ids if h.upper() in recorded)
     pending = _pending(parse_reg_query(text("pending")))
     starts: tuple[tuple[str, datetime], ...] = ()
-    if kb.restart.process:
-        recs = parse_wmic_list(_no_instances(text("process")))
+    if plan.processes:
+        recs = [  # one part per image: "No Instance(s)" of one must not hide another
+            rec
+            for raw in sections.get("process", [])
+            for rec in parse_wmic_list(_no_instances(decode(raw)))
+        ]
         starts = tuple(
-            (rec.get("Name", kb.restart.process).lower(), when)
+            (rec["Name"].lower(), when)
             for rec in recs
-            if (when := parse_wmi_datetime(rec.get("CreationDate", ""))) is not None
+            if rec.get("Name")
+            and (when := parse_wmi_datetime(rec.get("CreationDate", ""))) is not None
         )
-    listed = probe_files(kb)
+    listed = plan.files
     records = {f.name: _datafile(text("file:" + f.name)) for f in listed}
     sizes = {}
     for name, record in records.items():

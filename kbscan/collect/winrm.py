@@ -33,8 +33,9 @@ from kbscan.collect.deadline import (
     guarded,
     mount,
 )
+from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, KbDefinition, Target
+from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
 
 OPERATION_TIMEOUT_FAULT = 2150858793
 log = logging.getLogger("kbscan.winrm")
@@ -101,18 +102,19 @@ class Collected:
 
 
 class WinrmCollector:
-    """Collects KB facts from one target at a time; build one per worker thread."""
+    """Collects what a plan (one KB or a set) needs from one target at a time; build one
+    per worker thread."""
 
     def __init__(
         self,
-        kb: KbDefinition,
+        plan: CollectionPlan,
         settings: WinrmSettings,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.kb = kb
+        self.plan = plan
         self.settings = settings
         self.clock = clock
-        self.probe = build_probe(kb, fetch=settings.fetch_files)
+        self.probe = build_probe(plan, fetch=settings.fetch_files)
 
     def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
         """One host's facts; ``deadline_at`` (time.monotonic) ends the conversation when a
@@ -140,7 +142,7 @@ class WinrmCollector:
                 trips[0],
                 failure.transient,
             )
-        facts = parse_probe_output(output, self.kb, target, started, "winrm")
+        facts = parse_probe_output(output, self.plan, target, started, "winrm")
         log.debug("%s: %d bytes in %d round trips", target.host, len(output), trips[0])
         return Collected(facts, trips[0], False)
 

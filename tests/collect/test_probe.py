@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from kbscan.collect.plan import plan_for
 from kbscan.collect.probe import (
     build_probe,
     parse_probe_output,
@@ -80,7 +81,7 @@ WHEN = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 
 
 def test_a_32_bit_shell_on_x64_is_still_x64(kb: KbDefinition) -> None:
-    facts = parse_probe_output(_output(), kb, Target("gw01"), WHEN)
+    facts = parse_probe_output(_output(), plan_for([kb]), Target("gw01"), WHEN)
     assert facts.failure is None
     assert facts.architecture is Arch.X64
     assert facts.computer_name == "SMTP-GW01" and facts.system_root == "C:\\WINDOWS"
@@ -98,7 +99,7 @@ def test_a_32_bit_shell_on_x64_is_still_x64(kb: KbDefinition) -> None:
 
 
 def test_cpu_missing_falls_back_to_the_native_environment(kb: KbDefinition) -> None:
-    facts = parse_probe_output(_output(cpu=b""), kb, Target("gw01"), WHEN)
+    facts = parse_probe_output(_output(cpu=b""), plan_for([kb]), Target("gw01"), WHEN)
     assert facts.architecture is Arch.X64  # PROCESSOR_ARCHITEW6432, never the x86 process
 
 
@@ -109,7 +110,7 @@ def test_localized_caption_and_empty_values(kb: KbDefinition) -> None:
         "ServicePackMajorVersion=0\r\r\nVersion=5.2.3790\r\r\nWindowsDirectory=C:\\WINNT\r\r\n"
     ).encode("cp437")
     facts = parse_probe_output(
-        _output(os_block=german, cpu=b"Architecture=6"), kb, Target("h"), WHEN
+        _output(os_block=german, cpu=b"Architecture=6"), plan_for([kb]), Target("h"), WHEN
     )
     assert facts.os is not None
     assert facts.os.caption is not None and "f\u00fcr Itanium" in facts.os.caption
@@ -126,7 +127,7 @@ def test_service_absent_file_absent_and_exchange(kb: KbDefinition) -> None:
     )
     facts = parse_probe_output(
         _output(smtp=SC_MISSING, file_block=b"No Instance(s) Available.\r\r\n", exchange=exchange),
-        kb, Target("h"), WHEN,
+        plan_for([kb]), Target("h"), WHEN,
     )  # fmt: skip
     assert dict(facts.services or ())["SMTPSVC"] == ""
     assert facts.files[0].present is False
@@ -141,7 +142,7 @@ def test_pending_renames_and_hotfix_records(kb: KbDefinition) -> None:
         b"aqueue.dll\\0\\??\\C:\\old.log\\0\\0\\0\r\n\r\n"
     )
     qfe = b"\r\r\n\r\r\nHotFixID=KB934709\r\r\n\r\r\n\r\r\nHotFixID=Q147222\r\r\n\r\r\n\r\r\n"
-    facts = parse_probe_output(_output(pending=pending, qfe=qfe), kb, Target("h"), WHEN)
+    facts = parse_probe_output(_output(pending=pending, qfe=qfe), plan_for([kb]), Target("h"), WHEN)
     assert facts.hotfixes == ("KB934709", "Q147222")
     assert [(r.source, r.destination) for r in facts.pending_renames or ()] == [
         ("\\??\\C:\\WINDOWS\\system32\\inetsrv\\SET4.tmp",
@@ -175,7 +176,7 @@ def test_newer_reg_exe_format_is_read_too() -> None:
 def test_output_that_is_not_the_probes_is_unparseable(
     kb: KbDefinition, output: bytes, message: str
 ) -> None:
-    facts = parse_probe_output(output, kb, Target("h"), WHEN)
+    facts = parse_probe_output(output, plan_for([kb]), Target("h"), WHEN)
     assert facts.failure is not None
     assert facts.failure.category is FailureCategory.UNPARSEABLE_OUTPUT
     assert message in facts.failure.message
@@ -195,7 +196,7 @@ def test_small_parsers() -> None:
 
 
 def test_probe_only_reads(kb: KbDefinition) -> None:
-    line = build_probe(kb, fetch=True).lower()
+    line = build_probe(plan_for([kb]), fetch=True).lower()
     for verb in ("reg add", "reg delete", "sc stop", "sc start", "sc config", "net stop",
                  "net start", "del ", "copy ", "move ", "msiexec", " > ", ">>"):  # fmt: skip
         assert verb not in line
@@ -224,19 +225,19 @@ PENDING_REG6 = (
 
 
 def test_update_records_under_any_product_key(kb: KbDefinition) -> None:
-    facts = parse_probe_output(_output(updates=UPDATES_REG3), kb, Target("gw01"), WHEN)
+    facts = parse_probe_output(_output(updates=UPDATES_REG3), plan_for([kb]), Target("gw01"), WHEN)
     assert facts.hotfixes == ("KB934709",)  # only the KB's own ids are kept
 
 
 def test_later_reg_exe_and_no_updates_key(kb: KbDefinition) -> None:
-    facts = parse_probe_output(_output(pending=PENDING_REG6), kb, Target("gw01"), WHEN)
+    facts = parse_probe_output(_output(pending=PENDING_REG6), plan_for([kb]), Target("gw01"), WHEN)
     assert facts.failure is None and facts.hotfixes == ()
     (rename,) = facts.pending_renames or ()
     assert rename.destination == "!\\??\\C:\\Windows\\system32\\inetsrv\\aqueue.dll"
 
 
 def test_the_probe_reads_the_updates_key_once(kb: KbDefinition) -> None:
-    probe = build_probe(kb)
+    probe = build_probe(plan_for([kb]))
     assert probe.count('reg query "HKLM\\SOFTWARE\\Microsoft\\Updates" /s') == 1
 
 
@@ -244,13 +245,12 @@ def _six_x_output(kb: KbDefinition) -> bytes:
     """Server 2008 R2 x64 answering KB981506's probe as 6.1 prints it: Windows in
     C:\\Windows, a 64-bit shell (PROCESSOR_ARCHITEW6432 unset), the package record in wmic
     qfe, no Updates key, reg.exe without a version line."""
-    from kbscan.collect.probe import probe_files
 
     files = b"".join(
         f"==KBSCAN:file:{f.name}== \r\n".encode()
         + b"\r\r\n\r\r\nFileSize=1037312\r\r\nLastModified=20100313071600.000000+000\r\r\n"
         + b"Version=6.1.7600.20667\r\r\n\r\r\n\r\r\n"
-        for f in probe_files(kb)
+        for f in plan_for([kb]).files
     )
     return b"".join(
         [
@@ -275,7 +275,7 @@ def test_server_2008_r2_output() -> None:
     from kbscan.kb.directory import default_source
 
     kb = default_source().load("KB981506")
-    facts = parse_probe_output(_six_x_output(kb), kb, Target("fs01"), WHEN)
+    facts = parse_probe_output(_six_x_output(kb), plan_for([kb]), Target("fs01"), WHEN)
     assert facts.failure is None, facts.failure
     assert facts.os is not None and facts.os.version == "6.1.7600"
     assert facts.os.product_type == 3 and facts.os.service_pack == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from kbscan.collect.plan import plan_for
 from kbscan.simulator.shell import Shell
 from tests.simfleet import variant
 
@@ -95,7 +96,7 @@ def test_a_probe_of_several_files_reads_every_file() -> None:
     kb = default_source().load("KB981506")
     fleet = data_dir() / "demo" / "fleet"
     host = load_profile(fleet / "lon-fs02.json", fleet / "files")
-    result = Shell(host).run(build_probe(kb))
-    facts = parse_probe_output(bytes(result.stdout), kb, Target("lon-fs02"), WHEN)
+    result = Shell(host).run(build_probe(plan_for([kb])))
+    facts = parse_probe_output(bytes(result.stdout), plan_for([kb]), Target("lon-fs02"), WHEN)
     assert facts.failure is None, facts.failure
     assert len(facts.files) == 10 and all(f.present for f in facts.files)

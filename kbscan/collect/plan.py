@@ -1,0 +1,53 @@
+"""What to collect from a host for a set of KBs: the union of what each KB needs.
+
+A compliance review asks about many hotfixes at once; the host is asked once. The plan
+is computed from the KB definitions and handed to a collector, so a file several KBs
+replace is read once, and the facts stored serve every KB of the set (and any other
+KB later, for what they hold).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from kbscan.model import KbDefinition
+
+
+@dataclass(frozen=True)
+class ProbeFile:
+    name: str  # marker-safe name
+    kb_path: str  # %SystemRoot%\\system32\\inetsrv\\aqueue.dll
+
+
+@dataclass(frozen=True)
+class CollectionPlan:
+    files: tuple[ProbeFile, ...]  # every file with a version to check, once
+    services: tuple[str, ...]  # upper-case service names: required and to restart
+    exchange: bool  # some KB is excluded by an installed Exchange
+    hotfix_ids: tuple[str, ...]  # installed-update records that name a KB of the set
+    processes: tuple[str, ...]  # images whose start time shows a stale load
+
+
+def plan_for(kbs: Iterable[KbDefinition]) -> CollectionPlan:
+    kbs = tuple(kbs)
+    paths: dict[str, ProbeFile] = {}
+    for kb in kbs:
+        for row in kb.files:
+            if not row.checkable:
+                continue  # no version to hold the file to: reported, never judged
+            key = row.path.lower()
+            if key not in paths:
+                paths[key] = ProbeFile(f"f{len(paths)}", row.path)
+    services = [
+        s.name.upper() for kb in kbs for s in (*kb.required_services, *kb.restart.services)
+    ]
+    return CollectionPlan(
+        files=tuple(paths.values()),
+        services=tuple(dict.fromkeys(services)),
+        exchange=any(kb.excluded_products for kb in kbs),
+        hotfix_ids=tuple(dict.fromkeys(h for kb in kbs for h in kb.hotfix_ids)),
+        processes=tuple(
+            dict.fromkeys(kb.restart.process.lower() for kb in kbs if kb.restart.process)
+        ),
+    )
