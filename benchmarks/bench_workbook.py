@@ -43,7 +43,7 @@ def build(n: int) -> object:
         facts = replace(base, host=f"srv{i:06d}",
                         target=Target(f"srv{i:06d}", site=sites[i % 4], owner=f"team{i % 7}"))
         findings.append(evaluate(facts, kb))
-    return Evaluation(kb, tuple(findings), "generated", datetime.now(UTC), "bench")
+    return Evaluation((kb,), tuple(findings), "generated", datetime.now(UTC), "bench")
 
 
 def peak_mib() -> float:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -27,14 +27,22 @@ from kbscan.gate.diff import diff
 from kbscan.gate.exemptions import load_exemptions
 from kbscan.gate.model import Policy, Verdict
 from kbscan.gate.policy import load_policy
-from kbscan.gate.verdict import gate
+from kbscan.gate.verdict import gate, in_scope
 from kbscan.inventory import read_inventory
 from kbscan.journal import Journal
 from kbscan.kb.article import import_article, read_article
+from kbscan.kb.baseline import KbSet, load_kb_set
 from kbscan.kb.directory import default_source
 from kbscan.kb.interface import KbError
 from kbscan.kb.schema import read_json
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, KbDefinition
+from kbscan.model import (
+    CollectionFailure,
+    FailureCategory,
+    Finding,
+    HostFacts,
+    KbDefinition,
+    Status,
+)
 from kbscan.paths import data_dir
 from kbscan.report.console import Inspection
 from kbscan.report.excel import ExcelReport
@@ -52,21 +60,57 @@ class EvaluateOutcome:
     problems: tuple[InputError, ...]
 
 
+KbIds = str | Sequence[str]
+
+
+def kb_set(kb_ids: KbIds, kb_dir: Path | None = None, baseline: Path | None = None) -> KbSet:
+    """The KBs to judge: ``--kb`` ids (a string is one KB), ``all``, and ``--baseline``."""
+    ids = [kb_ids] if isinstance(kb_ids, str) else list(kb_ids)
+    return load_kb_set(default_source(kb_dir), ids, baseline)
+
+
+def judge_hosts(facts: Iterable[HostFacts], kbs: KbSet) -> tuple[Finding, ...]:
+    """One finding per (host, KB): hosts in order, KBs in the set's order. A host outside
+    the set's scope is in every report, NOT_APPLICABLE for each KB, and says why."""
+    findings = []
+    for host in sorted(facts, key=lambda f: f.host.lower()):
+        for kb in kbs.kbs:
+            finding = evaluate(host, kb)
+            if not in_scope(finding, kbs.scope):
+                reason = f"outside the scope of {kbs.name} ({kbs.source})"
+                finding = replace(
+                    finding, status=Status.NOT_APPLICABLE, reason=reason, action=f"None: {reason}."
+                )
+            findings.append(finding)
+    return tuple(findings)
+
+
+def evaluation_of(
+    kbs: KbSet, findings: tuple[Finding, ...], label: str, now: datetime
+) -> Evaluation:
+    single = len(kbs.kbs) == 1 and kbs.source == "command line"
+    return Evaluation(
+        kbs.kbs,
+        findings,
+        label,
+        now,
+        __version__,
+        name="" if single else kbs.file_stem,
+        set_source="" if kbs.source == "command line" else kbs.source,
+    )
+
+
 def judge(
-    source: FactsSource, kb: KbDefinition, label: str, now: datetime
+    source: FactsSource, kbs: KbSet, label: str, now: datetime
 ) -> tuple[Evaluation, tuple[InputError, ...]]:
     """Read every host's facts and judge each; bad hosts become UNKNOWN, never vanish."""
     batch = source.read()
-    findings = tuple(sorted((evaluate(f, kb) for f in batch.facts), key=lambda f: f.host.lower()))
-    evaluation = Evaluation(kb, findings, label, now, __version__)
-    return evaluation, batch.problems
+    return evaluation_of(kbs, judge_hosts(batch.facts, kbs), label, now), batch.problems
 
 
-def _judge_file(
-    path: Path, kb: KbDefinition, now: datetime
-) -> tuple[Evaluation, tuple[InputError, ...]]:
+def _judge_file(path: Path, kbs: KbSet, now: datetime) -> tuple[Evaluation, tuple[InputError, ...]]:
     """Judge a facts.jsonl file or a folder of collected evidence."""
-    return judge(open_facts(path), kb, str(path), now)
+    return judge(open_facts(path), kbs, str(path), now)
 
 
 def write_reports(
@@ -87,31 +131,33 @@ def _make_folder(folder: Path) -> None:
 
 def evaluate_facts(
     facts_path: Path,
-    kb_id: str,
+    kb_ids: KbIds,
     out_dir: Path,
     formats: Sequence[OutputFormat] = DEFAULT_FORMATS,
     kb_dir: Path | None = None,
     now: datetime | None = None,
+    baseline: Path | None = None,
 ) -> EvaluateOutcome:
-    """``kbscan evaluate``: judge stored facts against one KB and write the reports."""
-    kb = default_source(kb_dir).load(kb_id)
-    evaluation, problems = _judge_file(facts_path, kb, now or datetime.now(UTC))
+    """``kbscan evaluate``: judge stored facts against a KB or a set, write the reports."""
+    kbs = kb_set(kb_ids, kb_dir, baseline)
+    evaluation, problems = _judge_file(facts_path, kbs, now or datetime.now(UTC))
     written = write_reports(evaluation, out_dir, formats)
     return EvaluateOutcome(evaluation, written, problems)
 
 
 def report_facts(
     facts_path: Path,
-    kb_id: str,
+    kb_ids: KbIds,
     output: Path,
     formats: Sequence[OutputFormat] = (OutputFormat.XLSX,),
     kb_dir: Path | None = None,
     now: datetime | None = None,
+    baseline: Path | None = None,
 ) -> EvaluateOutcome:
     """``kbscan report``: the workbook at ``output`` (a .xlsx path or a folder), and any
     other formats asked for beside it."""
-    kb = default_source(kb_dir).load(kb_id)
-    evaluation, problems = _judge_file(facts_path, kb, now or datetime.now(UTC))
+    kbs = kb_set(kb_ids, kb_dir, baseline)
+    evaluation, problems = _judge_file(facts_path, kbs, now or datetime.now(UTC))
     folder = output.parent if output.suffix.lower() == ".xlsx" else output
     _make_folder(folder)
     written: list[Path] = []
@@ -134,7 +180,7 @@ class ScanOutcome:
 
 def scan_fleet(
     inventory_path: Path,
-    kb_id: str,
+    kb_ids: KbIds,
     out_dir: Path,
     settings: WinrmSettings,
     *,
@@ -146,9 +192,12 @@ def scan_fleet(
     on_result: Callable[[HostFacts], None] | None = None,
     on_start: Callable[[int], None] | None = None,
     now: datetime | None = None,
+    baseline: Path | None = None,
 ) -> ScanOutcome:
-    """``kbscan scan``: collect every inventory host over WinRM, journal, judge, report."""
-    kb = default_source(kb_dir).load(kb_id)
+    """``kbscan scan``: collect every inventory host over WinRM once for the whole set of
+    KBs, journal, judge each (host, KB), report."""
+    kbs = kb_set(kb_ids, kb_dir, baseline)
+    plan = plan_for(kbs.kbs)
     inventory = read_inventory(inventory_path)
     journal = Journal(out_dir / "facts.jsonl")
     done: dict[str, HostFacts] = {}
@@ -164,7 +213,7 @@ def scan_fleet(
     try:
         results, stats = scan_targets(
             targets,
-            lambda: WinrmCollector(plan_for([kb]), settings).collect,
+            lambda: WinrmCollector(plan, settings).collect,
             journal,
             workers=workers,
             retries=retries,
@@ -185,8 +234,7 @@ def scan_fleet(
                     failure=CollectionFailure(FailureCategory.BAD_INVENTORY_ROW, str(problem)),
                 )
             )
-    findings = tuple(sorted((evaluate(f, kb) for f in facts), key=lambda f: f.host.lower()))
-    evaluation = Evaluation(kb, findings, str(inventory_path), stamp_now, __version__)
+    evaluation = evaluation_of(kbs, judge_hosts(facts, kbs), str(inventory_path), stamp_now)
     written = write_reports(evaluation, out_dir, formats)
     return ScanOutcome(
         evaluation, written, inventory.problems, stats, journal.path, journal.discarded_tail
@@ -194,24 +242,22 @@ def scan_fleet(
 
 
 DEMO_USER = "DEMO\\kbscan-svc"
-# KB934709, then two real multi-platform KBs imported from their articles: KB2492386
-# (XP, Server 2003, XP x64, Vista, 2008) and KB981506 (Windows 7, Server 2008 R2).
-DEMO_KBS = ("KB934709", "KB2492386", "KB981506")
 
 
-def run_demo(
-    out_dir: Path, now: datetime | None = None, **scan_options: Any
-) -> tuple[ScanOutcome, ...]:
-    """``kbscan demo``: serve the demo fleet on loopback and scan it over real WinRM, once
-    per demo KB: KB934709's reports in ``out_dir``, each other KB's in ``out_dir/<KB>``.
+def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) -> ScanOutcome:
+    """``kbscan demo``: serve the demo fleet on loopback and scan it over real WinRM once
+    for its baseline (data/demo/baseline.toml: KB934709 and two real multi-platform KBs);
+    write the baseline's reports, and each KB's own from the same facts.
 
     The simulated hosts speak WS-Management to pywinrm exactly as a scan of real servers
     would; the password is made up for this run and lives only in memory.
     """
     password = secrets.token_urlsafe(18)
     out_dir.mkdir(parents=True, exist_ok=True)
-    fleet_dir = data_dir() / "demo" / "fleet"
-    with SimulatedFleet.from_folder(fleet_dir, DEMO_USER, password, operation_timeout=1.0) as fleet:
+    demo = data_dir() / "demo"
+    with SimulatedFleet.from_folder(
+        demo / "fleet", DEMO_USER, password, operation_timeout=1.0
+    ) as fleet:
         inventory = fleet.write_inventory(out_dir / "demo-inventory.csv", transport="ntlm")
         settings = WinrmSettings(
             username=DEMO_USER,
@@ -224,13 +270,18 @@ def run_demo(
         )
         options: dict[str, Any] = {"workers": 16, "retries": 1}
         options.update(scan_options)
-        return tuple(
-            scan_fleet(
-                inventory, kb_id, out_dir if i == 0 else out_dir / kb_id, settings, now=now,
-                **options,
-            )
-            for i, kb_id in enumerate(DEMO_KBS)
-        )  # fmt: skip
+        outcome = scan_fleet(
+            inventory, (), out_dir, settings, now=now, baseline=demo / "baseline.toml", **options
+        )
+    written = list(outcome.written)
+    facts = tuple({f.host: f.facts for f in outcome.evaluation.findings}.values())
+    for kb in outcome.evaluation.kbs:
+        single = KbSet(kb.id, (kb,), "command line")
+        evaluation = evaluation_of(
+            single, judge_hosts(facts, single), str(inventory), outcome.evaluation.generated_at
+        )
+        written += write_reports(evaluation, out_dir, DEFAULT_FORMATS)
+    return replace(outcome, written=tuple(written))
 
 
 def inspect_files(paths: Sequence[Path]) -> tuple[Inspection, ...]:
@@ -324,7 +375,7 @@ def _sha256(path: Path) -> str:
 
 def gate_facts(
     facts_path: Path,
-    kb_id: str,
+    kb_ids: KbIds,
     out_dir: Path,
     policy_path: Path | None = None,
     exemptions_path: Path | None = None,
@@ -332,17 +383,19 @@ def gate_facts(
     kb_dir: Path | None = None,
     today: date | None = None,
     now: datetime | None = None,
+    baseline: Path | None = None,
 ) -> GateOutcome:
     """``kbscan gate``: judge stored facts, apply the policy and exemptions, and write the
     verdict (JSON, Markdown, the workbook with a Gate sheet, JUnit XML if asked)."""
     policy = load_policy(policy_path) if policy_path else Policy()
     exemptions = load_exemptions(exemptions_path) if exemptions_path else ()
-    kb = default_source(kb_dir).load(kb_id)
+    kbs = kb_set(kb_ids, kb_dir, baseline)
     stamp = now or datetime.now(UTC)
-    evaluation, problems = _judge_file(facts_path, kb, stamp)
+    evaluation, problems = _judge_file(facts_path, kbs, stamp)
     verdict = gate(evaluation.findings, policy, exemptions, today or stamp.date())
-    inputs = [(str(facts_path), _sha256(facts_path)), (kb.origin, _sha256(Path(kb.origin)))]
-    for extra in (policy_path, exemptions_path):
+    inputs = [(str(facts_path), _sha256(facts_path))]
+    inputs += [(kb.origin, _sha256(Path(kb.origin))) for kb in kbs.kbs]
+    for extra in (policy_path, exemptions_path, baseline):
         if extra is not None:
             inputs.append((str(extra), _sha256(extra)))
     verdict = replace(verdict, inputs=tuple(inputs))
@@ -360,16 +413,17 @@ def gate_facts(
 def diff_facts(
     before: Path,
     after: Path,
-    kb_id: str,
+    kb_ids: KbIds,
     out_dir: Path,
     kb_dir: Path | None = None,
     now: datetime | None = None,
+    baseline: Path | None = None,
 ) -> EvaluateOutcome:
-    """``kbscan diff``: per host, what changed between two scans."""
-    kb = default_source(kb_dir).load(kb_id)
+    """``kbscan diff``: per (host, KB), what changed between two scans."""
+    kbs = kb_set(kb_ids, kb_dir, baseline)
     stamp = now or datetime.now(UTC)
-    old, old_problems = _judge_file(before, kb, stamp)
-    new, new_problems = _judge_file(after, kb, stamp)
+    old, old_problems = _judge_file(before, kbs, stamp)
+    new, new_problems = _judge_file(after, kbs, stamp)
     evaluation = replace(new, diff=diff(old.findings, new.findings, str(before), str(after)))
     written = list(write_reports(evaluation, out_dir, [OutputFormat.XLSX]))
     written.append(DiffJson().write(evaluation, out_dir))

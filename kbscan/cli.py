@@ -34,9 +34,29 @@ EXIT_INPUT = 2
 EXIT_INTERRUPTED = 130
 
 
+class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows each option's default, where it has one worth showing."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, [], 0, argparse.SUPPRESS) or action.help is None:
+            return action.help
+        return super()._get_help_string(action)
+
+
 def _parser() -> argparse.ArgumentParser:
+    verbosity = argparse.ArgumentParser(add_help=False)
+    verbosity.add_argument(
+        "-v",
+        "--verbose",
+        dest="verbose_here",
+        action="count",
+        default=0,
+        help="log progress to stderr (-v hosts, -vv protocol detail)",
+    )
     parser = argparse.ArgumentParser(
-        prog="kbscan", description="Hotfix applicability and compliance scanner for Windows fleets."
+        prog="kbscan",
+        description="Hotfix applicability and compliance scanner for Windows fleets.",
+        formatter_class=_Formatter,
     )
     parser.add_argument("--version", action="version", version=f"kbscan {__version__}")
     parser.add_argument(
@@ -46,20 +66,25 @@ def _parser() -> argparse.ArgumentParser:
         default=0,
         help="log progress to stderr (-v hosts, -vv protocol detail)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    subparsers = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("inspect", help="print the version and machine type of PE files")
+    def sub(name: str, help: str) -> argparse.ArgumentParser:
+        return subparsers.add_parser(
+            name, help=help, parents=[verbosity], formatter_class=_Formatter
+        )
+
+    p = sub("inspect", help="print the version and machine type of PE files")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
 
-    p = sub.add_parser("evaluate", help="judge stored facts (facts.jsonl or a folder) against a KB")
+    p = sub("evaluate", help="judge stored facts (facts.jsonl or a folder) against a KB")
     p.add_argument("facts", type=Path, metavar="FACTS")
     _add_report_options(p)
-    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    _add_kb_args(p)
 
-    p = sub.add_parser("report", help="write the remediation workbook (and more) from stored facts")
+    p = sub("report", help="write the remediation workbook (and more) from stored facts")
     p.add_argument("facts", type=Path, metavar="FACTS")
-    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    _add_kb_args(p)
     p.add_argument(
         "-o",
         "--output",
@@ -76,9 +101,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_kb_dir(p)
 
-    p = sub.add_parser("gate", help="pass or fail a change review: policy, exemptions, verdict")
+    p = sub("gate", help="pass or fail a change review: policy, exemptions, verdict")
     p.add_argument("facts", type=Path, metavar="FACTS")
-    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    _add_kb_args(p)
     p.add_argument(
         "--policy",
         type=Path,
@@ -91,31 +116,29 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     _add_kb_dir(p)
 
-    p = sub.add_parser("diff", help="what changed per host between two scans")
+    p = sub("diff", help="what changed per host between two scans")
     p.add_argument("before", type=Path, metavar="BEFORE")
     p.add_argument("after", type=Path, metavar="AFTER")
-    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    _add_kb_args(p)
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     _add_kb_dir(p)
 
-    p = sub.add_parser("scan", help="scan an inventory over WinRM, journal, judge, report")
+    p = sub("scan", help="scan an inventory over WinRM, journal, judge, report")
     p.add_argument(
         "inventory",
         type=Path,
         metavar="INVENTORY",
         help="CSV, .xlsx, a plain list of hosts, or an Ansible INI inventory",
     )
-    p.add_argument("--kb", required=True, help="KB id, e.g. KB934709")
+    _add_kb_args(p)
     _add_report_options(p)
     _add_scan_options(p)
 
-    p = sub.add_parser(
-        "demo", help="serve the demo fleet on loopback, scan it over WinRM, write its reports"
-    )
+    p = sub("demo", help="serve the demo fleet on loopback, scan it over WinRM, write its reports")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    kb = sub.add_parser("kb", help="KB definitions: import an article, show, list")
+    kb = sub("kb", help="KB definitions: import an article, show, list")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     p = kb_sub.add_parser("import", help="turn a KB article's text into a KB definition")
     p.add_argument("article", type=Path, metavar="ARTICLE.txt")
@@ -137,6 +160,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_kb_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--kb",
+        dest="kbs",
+        action="append",
+        default=[],
+        metavar="KB",
+        help="KB id, e.g. KB934709; repeat for a set, or 'all' for every KB kbscan knows",
+    )
+    p.add_argument(
+        "--baseline", type=Path, metavar="FILE.toml", help="a baseline: its name, KBs and scope"
+    )
+
+
 def _add_kb_dir(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kb-dir", type=Path, help="a folder of extra KB files (or $KBSCAN_KB_DIR)")
 
@@ -148,7 +185,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
         dest="formats",
         action="append",
         choices=[f.value for f in OutputFormat],
-        help="report format; repeat for several (default: xlsx, csv and json)",
+        help="report format; repeat for several (when none: xlsx, csv and json)",
     )
     _add_kb_dir(p)
 
@@ -156,7 +193,7 @@ def _add_report_options(p: argparse.ArgumentParser) -> None:
 def _add_scan_options(p: argparse.ArgumentParser) -> None:
     c = p.add_argument_group("connection")
     c.add_argument("--username", help="account (DOMAIN\\user); an inventory column wins")
-    c.add_argument("--transport", default="ntlm", choices=TRANSPORTS, help="default: ntlm")
+    c.add_argument("--transport", default="ntlm", choices=TRANSPORTS, help="authentication")
     c.add_argument("--https", action="store_true", help="connect over HTTPS (port 5986)")
     c.add_argument(
         "--port", type=int, help="default port (5985 http, 5986 https; WinRM 1.1: 80/443)"
@@ -187,7 +224,9 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     f.add_argument("--operation-timeout", type=int, default=20, help="WS-Man OperationTimeout")
     f.add_argument("--deadline", type=float, default=120.0, help="seconds per host, all in")
     f.add_argument(
-        "--fetch-files", action="store_true", help="copy aqueue.dll back and read it with pefile"
+        "--fetch-files",
+        action="store_true",
+        help="copy each file of the KBs back and read it with pefile",
     )
     f.add_argument("--resume", action="store_true", help="skip hosts already in facts.jsonl")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -198,22 +237,29 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return EXIT_OK if exc.code == 0 else EXIT_INPUT
-    configure_logging(args.verbose, stderr)
+    configure_logging(args.verbose + getattr(args, "verbose_here", 0), stderr)
     try:
         if args.command == "inspect":
             return _inspect(args, stdout, stderr)
         if args.command == "evaluate":
             formats = [OutputFormat(f) for f in args.formats] if args.formats else DEFAULT_FORMATS
-            evaluated = app.evaluate_facts(args.facts, args.kb, args.output, formats, args.kb_dir)
+            evaluated = app.evaluate_facts(
+                args.facts, args.kbs, args.output, formats, args.kb_dir, baseline=args.baseline
+            )
             return _report(evaluated, stdout, stderr)
         if args.command == "report":
             formats = [OutputFormat.XLSX] + [OutputFormat(f) for f in args.formats or []]
-            reported = app.report_facts(args.facts, args.kb, args.output, formats, args.kb_dir)
+            reported = app.report_facts(
+                args.facts, args.kbs, args.output, formats, args.kb_dir, baseline=args.baseline
+            )
             return _report(reported, stdout, stderr)
         if args.command == "gate":
             return _gate(args, stdout, stderr)
         if args.command == "diff":
-            changed = app.diff_facts(args.before, args.after, args.kb, args.output, args.kb_dir)
+            changed = app.diff_facts(
+                args.before, args.after, args.kbs, args.output, args.kb_dir,
+                baseline=args.baseline,
+            )  # fmt: skip
             stdout.write(render_diff(changed.evaluation))
             stdout.write("\nReports written:\n" + "".join(f"  {p}\n" for p in changed.written))
             for problem in changed.problems:
@@ -223,14 +269,10 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
             return _scan(args, stdout, stderr)
         if args.command == "demo":
             with Progress(stderr, args.no_progress) as progress:
-                outcomes = app.run_demo(
+                outcome = app.run_demo(
                     args.output, on_start=progress.start, on_result=progress.update
                 )
-            codes = []
-            for i, outcome in enumerate(outcomes):
-                stdout.write("\n" if i else "")
-                codes.append(_report(outcome, stdout, stderr))
-            return max(codes)
+            return _report(outcome, stdout, stderr)
         if args.command == "kb":
             return _kb(args, stdout, stderr)
     except KbscanError as exc:
@@ -247,13 +289,14 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
 def _gate(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     outcome = app.gate_facts(
         args.facts,
-        args.kb,
+        args.kbs,
         args.output,
         args.policy,
         args.exemptions,
         args.junit,
         args.kb_dir,
         args.today,
+        baseline=args.baseline,
     )
     stdout.write(verdict_markdown(outcome.evaluation))
     stdout.write("\nReports written:\n" + "".join(f"  {p}\n" for p in outcome.written))
@@ -304,7 +347,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     with Progress(stderr, args.no_progress) as progress:
         outcome = app.scan_fleet(
             args.inventory,
-            args.kb,
+            args.kbs,
             args.output,
             settings,
             workers=args.workers,
@@ -314,6 +357,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             kb_dir=args.kb_dir,
             on_start=progress.start,
             on_result=progress.update,
+            baseline=args.baseline,
         )
     return _report(outcome, stdout, stderr)
 

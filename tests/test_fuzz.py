@@ -115,7 +115,7 @@ def test_hostile_probe_output_is_parsed_or_rejected_cleanly(output: bytes) -> No
     facts = parse_probe_output(output, plan_for([KB]), Target("fz"), datetime(2026, 11, 24, tzinfo=UTC))
     finding = evaluate(facts, KB)
     text = render_summary(
-        Evaluation(KB, (finding,), "fuzz", datetime(2026, 11, 24, tzinfo=UTC), "x")
+        Evaluation((KB,), (finding,), "fuzz", datetime(2026, 11, 24, tzinfo=UTC), "x")
     )
     assert "\x1b" not in text and "\x07" not in text and "\x00" not in text
     if facts.failure is not None:

@@ -39,9 +39,7 @@ def plan_for(kbs: Iterable[KbDefinition]) -> CollectionPlan:
             key = row.path.lower()
             if key not in paths:
                 paths[key] = ProbeFile(f"f{len(paths)}", row.path)
-    services = [
-        s.name.upper() for kb in kbs for s in (*kb.required_services, *kb.restart.services)
-    ]
+    services = [s.name.upper() for kb in kbs for s in (*kb.required_services, *kb.restart.services)]
     return CollectionPlan(
         files=tuple(paths.values()),
         services=tuple(dict.fromkeys(services)),

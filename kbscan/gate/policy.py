@@ -81,7 +81,7 @@ def parse_policy(data: dict[str, Any], source: str) -> Policy:
         if isinstance(share, bool) or not isinstance(share, (int, float)) or not 0 <= share <= 1:
             raise fail("max_unknown_share", f"{share!r} is not a share from 0 to 1")
         share = float(share)
-    scope = _scope(data.get("scope", {}), fail)
+    scope = parse_scope(data.get("scope", {}), fail)
     treatment = dict(DEFAULT_TREATMENT)
     statuses = data.get("statuses", {})
     if not isinstance(statuses, dict):
@@ -107,7 +107,7 @@ def parse_policy(data: dict[str, Any], source: str) -> Policy:
     )
 
 
-def _scope(value: Any, fail: Any) -> Scope:
+def parse_scope(value: Any, fail: Any) -> Scope:
     if not isinstance(value, dict):
         raise fail("scope", "expected a table")
     for key in value:

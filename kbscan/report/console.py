@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from kbscan.model import BinaryInfo, KbDefinition, Status
+from kbscan.model import BinaryInfo, Finding, KbDefinition, Status
 from kbscan.report.interface import Evaluation
 from kbscan.report.rows import platform_label
 from kbscan.report.safety import printable
@@ -25,6 +26,8 @@ class Inspection:
 
 def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -> str:
     """Counts by status, then the hosts that need someone's attention, worst first."""
+    if evaluation.is_set:
+        return render_set_summary(evaluation, max_hosts=max_hosts)
     kb = evaluation.kb
     lines = [
         f"{kb.id}: {kb.title}",
@@ -63,6 +66,43 @@ def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -
             lines.append(
                 f"  ... and {len(attention) - max_hosts} more (see the CSV or JSON report)"
             )
+    return "\n".join(lines) + "\n"
+
+
+def render_set_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -> str:
+    """A set: each KB's counts by status, then the hosts needing action and for which KBs."""
+    hosts = sorted({f.host for f in evaluation.findings}, key=str.lower)
+    lines = [
+        f"{evaluation.stem}: {len(evaluation.kbs)} KBs, {len(hosts)} hosts judged from "
+        f"{evaluation.source}",
+        "",
+    ]
+    short = {s: s.value.replace("NEEDS_", "").replace("_", " ").lower() for s in Status}
+    header = ("KB", *(short[s] for s in Status))
+    rows = [header]
+    for kb in evaluation.kbs:
+        counted = Counter(f.status for f in evaluation.findings if f.kb_id == kb.id)
+        rows.append((kb.id, *(str(counted.get(s, 0)) for s in Status)))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    for row in rows:
+        cells = enumerate(zip(row, widths, strict=True))
+        lines.append("  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in cells))
+    order = list(Status)
+    by_host: dict[str, list[Finding]] = {}
+    for f in evaluation.findings:
+        if f.status.needs_action or f.status is Status.UNKNOWN:
+            by_host.setdefault(f.host, []).append(f)
+    if by_host:
+        lines += ["", "Hosts that need attention (worst first):"]
+        ranked = sorted(
+            by_host.items(),
+            key=lambda item: (min(order.index(f.status) for f in item[1]), item[0].lower()),
+        )
+        for host, findings in ranked[:max_hosts]:
+            what = ", ".join(f"{f.kb_id} {f.status.value}" for f in findings)
+            lines.append(f"  {printable(host)[:40]:<16}  {printable(what)[:140]}")
+        if len(ranked) > max_hosts:
+            lines.append(f"  ... and {len(ranked) - max_hosts} more (see the CSV or JSON report)")
     return "\n".join(lines) + "\n"
 
 

@@ -72,13 +72,13 @@ class ExcelReport(ReportFormat):
     suffix = "xlsx"
 
     def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return out_dir / f"{evaluation.kb.id}-remediation.xlsx"
+        return out_dir / f"{evaluation.stem}-remediation.xlsx"
 
     def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
         return self.write_to(evaluation, self.path_for(evaluation, out_dir))
 
     def write_to(self, evaluation: Evaluation, path: Path) -> Path:
-        book = _Book(evaluation)
+        book = _book(evaluation)
         try:
             book.build()
             book.wb.save(path)
@@ -90,7 +90,7 @@ class ExcelReport(ReportFormat):
 class _Book:
     def __init__(self, evaluation: Evaluation) -> None:
         self.ev = evaluation
-        self.kb = evaluation.kb
+        self.kb = evaluation.kbs[0]  # the KB of a single-KB book; a set's sheets look up each
         self.wb = Workbook(write_only=True)
         self.styles = self._styles()
         self._templates: dict[str, Any] = {}
@@ -575,6 +575,14 @@ def _frame(findings: Sequence[Finding]) -> pd.DataFrame:
         columns=["status", "platform", "site", "owner"],
     )
     return frame
+
+
+def _book(evaluation: Evaluation) -> _Book:
+    if evaluation.is_set:
+        from kbscan.report.excel_set import SetBook  # it builds on this module's book
+
+        return SetBook(evaluation)
+    return _Book(evaluation)
 
 
 def _host_key(f: Finding) -> str:

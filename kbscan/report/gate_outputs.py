@@ -201,7 +201,7 @@ class _Text(ReportFormat):
         raise NotImplementedError
 
     def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return out_dir / f"{evaluation.kb.id}-{self.name}.{self.suffix}"
+        return out_dir / f"{evaluation.stem}-{self.name}.{self.suffix}"
 
     def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
         path = self.path_for(evaluation, out_dir)

@@ -19,15 +19,36 @@ class ReportError(KbscanError):
 
 @dataclass(frozen=True)
 class Evaluation:
-    """A judged fleet: the input every report format and the gate read."""
+    """A judged fleet: the input every report format and the gate read.
 
-    kb: KbDefinition
+    One finding per (host, KB) of the set, hosts in order, KBs in the set's order. A set
+    of one KB is written exactly as a single-KB evaluation always was.
+    """
+
+    kbs: tuple[KbDefinition, ...]
     findings: tuple[Finding, ...]
     source: str  # the facts file or folder judged
     generated_at: datetime
     kbscan_version: str
     verdict: Verdict | None = None  # set by kbscan gate
     diff: Diff | None = None  # set by kbscan diff
+    name: str = ""  # the set's file-name stem: the KB id, or the baseline's name
+    set_source: str = ""  # the baseline file, when there is one
+
+    @property
+    def is_set(self) -> bool:
+        return len(self.kbs) > 1
+
+    @property
+    def kb(self) -> KbDefinition:
+        """The KB of a single-KB evaluation."""
+        if self.is_set:
+            raise ValueError("an evaluation of several KBs has no single KB")
+        return self.kbs[0]
+
+    @property
+    def stem(self) -> str:
+        return self.name or self.kbs[0].id
 
     def counts(self) -> dict[Status, int]:
         counted = Counter(f.status for f in self.findings)
@@ -44,4 +65,4 @@ class ReportFormat(ABC):
         """Write the report for ``evaluation`` under ``out_dir``."""
 
     def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return out_dir / f"{evaluation.kb.id}-findings.{self.suffix}"
+        return out_dir / f"{evaluation.stem}-findings.{self.suffix}"

@@ -27,10 +27,23 @@ class JsonReport(ReportFormat):
 
 
 def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
+    """The judged fleet: one finding per (host, KB); a set names its KBs, one KB as ever."""
+    if evaluation.is_set or evaluation.set_source:
+        head: dict[str, Any] = {
+            "baseline": evaluation.stem,
+            "baseline_file": evaluation.set_source or None,
+            "kbs": [
+                {"kb": kb.id, "kb_title": kb.title, "kb_file": kb.origin} for kb in evaluation.kbs
+            ],
+        }
+    else:
+        head = {
+            "kb": evaluation.kb.id,
+            "kb_title": evaluation.kb.title,
+            "kb_file": evaluation.kb.origin,
+        }
     return {
-        "kb": evaluation.kb.id,
-        "kb_title": evaluation.kb.title,
-        "kb_file": evaluation.kb.origin,
+        **head,
         "source": evaluation.source,
         "generated_at": evaluation.generated_at.isoformat(),
         "kbscan_version": evaluation.kbscan_version,

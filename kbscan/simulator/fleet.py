@@ -113,6 +113,10 @@ class SimulatedFleet:
     def requests(self) -> int:
         return sum(sim.state.requests for sim in self.running.values())
 
+    def commands(self) -> dict[str, int]:
+        """Command lines each host was asked to run."""
+        return {name: sim.state.commands for name, sim in self.running.items()}
+
 
 def _closed_port() -> int:
     """A loopback port that was free a moment ago and that nobody listens on."""

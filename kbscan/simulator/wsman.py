@@ -89,6 +89,7 @@ class HostState:
         self.lock = threading.Lock()
         self.requests = 0
         self.sealed_requests = 0  # bodies that arrived NTLM-encrypted
+        self.commands = 0  # WS-Management Command operations: command lines run
 
     def authorised(self, header: str | None) -> bool:
         return header is not None and header == self._auth
@@ -185,6 +186,8 @@ class _Handler(BaseHTTPRequestHandler):
             arguments = root.findtext(".//rsp:CommandLine/rsp:Arguments", default="", namespaces=NS)
             line = command_line + (" " + arguments if arguments else "")
             command_id = str(uuid.uuid4()).upper()
+            with state.lock:
+                state.commands += 1
             commands[command_id] = self._run(line)
             self._reply(
                 ACTION_COMMAND + "Response",

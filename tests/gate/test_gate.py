@@ -37,10 +37,7 @@ def _demo_statuses() -> dict[str, str]:
 
     from kbscan import app
     from kbscan.collect.offline import open_facts
-    from kbscan.kb.directory import default_source
-
-    kb = default_source().load("KB934709")
-    evaluation, _ = app.judge(open_facts(DEMO), kb, str(DEMO), datetime.now(UTC))
+    evaluation, _ = app.judge(open_facts(DEMO), app.kb_set("KB934709"), str(DEMO), datetime.now(UTC))
     return {f.host: f.status.value for f in evaluation.findings}
 
 

@@ -174,7 +174,7 @@ def test_nothing_a_host_returns_becomes_a_formula(tmp_path: Path, kb: KbDefiniti
             target=Target(host=f"h{i}", site=text, owner=text, extra=(("rack", text),)),
         )
         findings.append(evaluate(replace(facts, host=text if i % 2 else f"h{i}"), kb))
-    evaluation = Evaluation(kb, tuple(findings), text, NOW, "0.1.0")
+    evaluation = Evaluation((kb,), tuple(findings), text, NOW, "0.1.0")
     path = ExcelReport().write_to(evaluation, tmp_path / "hostile.xlsx")
     wb = load_workbook(path)
     for ws in wb:
@@ -197,7 +197,7 @@ def test_ten_thousand_hosts_in_ten_thousand_rows_out(tmp_path: Path, kb: KbDefin
     for i in range(10_000):
         f = evaluate(replace(base, host=f"srv{i:05d}"), kb)
         findings.append(replace(f, status=statuses[i % 2]) if i % 2 else f)
-    evaluation = Evaluation(kb, tuple(findings), "generated", NOW, "0.1.0")
+    evaluation = Evaluation((kb,), tuple(findings), "generated", NOW, "0.1.0")
     path = ExcelReport().write_to(evaluation, tmp_path / "big.xlsx")
     wb = load_workbook(path, read_only=True)
     hosts = [row[0] for row in wb["Hosts"].iter_rows(min_row=2, max_col=1, values_only=True)]
@@ -208,5 +208,5 @@ def test_ten_thousand_hosts_in_ten_thousand_rows_out(tmp_path: Path, kb: KbDefin
 
 def test_os_is_optional(tmp_path: Path, kb: KbDefinition) -> None:
     facts = replace(make_facts(), os=OsFacts(None, "5.2.3790", None, 2, 3))
-    evaluation = Evaluation(kb, (evaluate(facts, kb),), "x", NOW, "0.1.0")
+    evaluation = Evaluation((kb,), (evaluate(facts, kb),), "x", NOW, "0.1.0")
     assert ExcelReport().write_to(evaluation, tmp_path / "x.xlsx").exists()

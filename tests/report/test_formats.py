@@ -21,7 +21,7 @@ HOSTILE = ["=cmd|' /C calc'!A0", "+SUM(1,2)", "-2+3", "@SUM(A1)", "\tx", "\rx", 
 
 def _evaluation(kb: KbDefinition, hosts: list[str]) -> Evaluation:
     findings = tuple(evaluate(make_facts(host=h, version="6.0.3790.3959"), kb) for h in hosts)
-    return Evaluation(kb, findings, "test", datetime(2026, 11, 24, tzinfo=UTC), "0.1.0")
+    return Evaluation((kb,), findings, "test", datetime(2026, 11, 24, tzinfo=UTC), "0.1.0")
 
 
 @pytest.mark.parametrize("fmt", list(OutputFormat))
