@@ -1,7 +1,11 @@
 """Time and peak memory of the remediation workbook beside a plain DataFrame.to_excel of
-the same rows, for 10,000 and 100,000 hosts, in one run.
+the same rows, for 10,000 and 100,000 hosts, in one run; and a baseline's workbook.
 
-    python benchmarks/bench_workbook.py [--sizes 10000 100000]
+    python benchmarks/bench_workbook.py [--sizes 10000 100000] [--set-kbs 20]
+
+With --set-kbs K, each size also writes the workbook of a baseline of K KBs (KB934709
+and K-1 copies of it under other ids, so every host has K findings): the host x KB
+matrix and the per-host remediation of a large set.
 
 Each measurement runs in a fresh child process: it builds the findings (generated hosts,
 judged by kbscan's evaluate), records its peak RSS, writes, and records the peak again;
@@ -24,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 
-def build(n: int) -> object:
+def build(n: int, kbs: int = 1) -> object:
     from kbscan.evaluate import evaluate
     from kbscan.kb.directory import default_source
     from kbscan.model import Target
@@ -34,6 +38,7 @@ def build(n: int) -> object:
     from tests.helpers import make_facts
 
     kb = default_source().load("KB934709")
+    kb_set = (kb, *(replace(kb, id=f"KB96{i:04d}") for i in range(1, kbs)))
     versions = ["6.0.3790.3959", "6.0.3790.4094", "6.0.3790.4300"]
     bases = [make_facts(version=v, binary=False) for v in versions]
     sites = ["London", "New York", "Frankfurt", "Tokyo"]
@@ -42,8 +47,9 @@ def build(n: int) -> object:
         base = bases[i % 3]
         facts = replace(base, host=f"srv{i:06d}",
                         target=Target(f"srv{i:06d}", site=sites[i % 4], owner=f"team{i % 7}"))
-        findings.append(evaluate(facts, kb))
-    return Evaluation((kb,), tuple(findings), "generated", datetime.now(UTC), "bench")
+        findings.extend(evaluate(facts, k) for k in kb_set)
+    return Evaluation(kb_set, tuple(findings), "generated", datetime.now(UTC), "bench",
+                      name="baseline" if kbs > 1 else "")
 
 
 def peak_mib() -> float:
@@ -51,10 +57,10 @@ def peak_mib() -> float:
 
 
 def child(kind: str, n: int, out: Path) -> dict[str, float]:
-    evaluation = build(n)
+    evaluation = build(n, int(kind.split(":")[1]) if kind.startswith("set:") else 1)
     before = peak_mib()
     start = time.perf_counter()
-    if kind == "kbscan":
+    if kind == "kbscan" or kind.startswith("set:"):
         from kbscan.report.excel import ExcelReport
 
         ExcelReport().write_to(evaluation, out)  # type: ignore[arg-type]
@@ -73,6 +79,7 @@ def child(kind: str, n: int, out: Path) -> dict[str, float]:
 def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    p.add_argument("--set-kbs", type=int, default=0, help="also a baseline of this many KBs")
     p.add_argument("--child", nargs=3, metavar=("KIND", "N", "OUT"))
     args = p.parse_args()
     if args.child:
@@ -82,9 +89,12 @@ def main() -> int:
     print(f"{'hosts':>8} {'writer':<34} {'seconds':>8} {'peak MiB':>9} {'+MiB writing':>13} {'file MiB':>9}")
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            for kind, label in (("pandas", "DataFrame.to_excel (1 sheet)"),
-                                ("kbscan", "kbscan workbook (5 sheets, streamed)")):
-                out = Path(tmp) / f"{kind}-{n}.xlsx"
+            kinds = [("pandas", "DataFrame.to_excel (1 sheet)"),
+                     ("kbscan", "kbscan workbook (5 sheets, streamed)")]
+            if args.set_kbs:
+                kinds.append((f"set:{args.set_kbs}", f"baseline of {args.set_kbs} KBs (7 sheets)"))
+            for kind, label in kinds:
+                out = Path(tmp) / f"{kind.replace(':', '')}-{n}.xlsx"
                 done = subprocess.run([sys.executable, __file__, "--child", kind, str(n), str(out)],
                                       capture_output=True, text=True, check=True)
                 r = json.loads(done.stdout)

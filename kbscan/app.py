@@ -75,7 +75,7 @@ def judge_hosts(facts: Iterable[HostFacts], kbs: KbSet) -> tuple[Finding, ...]:
     findings = []
     for host in sorted(facts, key=lambda f: f.host.lower()):
         for kb in kbs.kbs:
-            finding = evaluate(host, kb)
+            finding = evaluate(host, kb, kbs.kbs)
             if not in_scope(finding, kbs.scope):
                 reason = f"outside the scope of {kbs.name} ({kbs.source})"
                 finding = replace(

@@ -9,6 +9,7 @@ and architecture. Every answer names the evidence that decided it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,9 +62,15 @@ _UNKNOWN_ACTIONS = {
 }
 
 
-def evaluate(facts: HostFacts, kb: KbDefinition) -> Finding:
-    """The verdict for one host; never raises for any HostFacts."""
-    return _Judge(facts, kb).run()
+def evaluate(facts: HostFacts, kb: KbDefinition, others: Sequence[KbDefinition] = ()) -> Finding:
+    """The verdict for one host; never raises for any HostFacts.
+
+    ``others`` are the rest of a baseline: where one of them replaces the same file of
+    the same row with a newer version the host has, the finding says the newer KB
+    supersedes this one (the branch rules have already judged that the newer file
+    carries this fix).
+    """
+    return _Judge(facts, kb, tuple(o for o in others if o.id != kb.id)).run()
 
 
 @dataclass(frozen=True)
@@ -75,9 +82,12 @@ class _Context:
 
 
 class _Judge:
-    def __init__(self, facts: HostFacts, kb: KbDefinition) -> None:
+    def __init__(
+        self, facts: HostFacts, kb: KbDefinition, others: tuple[KbDefinition, ...] = ()
+    ) -> None:
         self.facts = facts
         self.kb = kb
+        self.others = others
         self.chosen: Platform | None = None  # the host's own release, once known
 
     @property
@@ -433,8 +443,28 @@ class _Judge:
         if stale is not None:
             return judged(Status.RESTART_PENDING, stale)
         return judged(
-            Status.COMPLIANT, f"{row.name} {installed} is at or above {required} ({row.label})"
+            Status.COMPLIANT,
+            f"{row.name} {installed} is at or above {required} ({row.label})"
+            + self.superseded(row, installed),
         )
+
+    def superseded(self, row: FileRow, installed: FileVersion) -> str:
+        """Which other KB of the set replaces the same file of the same row with a newer
+        version the host already has."""
+        newer = [
+            (other.id, r.version)
+            for other in self.others
+            for r in other.rows_for(self.platform.id, row.service_pack, row.architecture)
+            if r.version is not None
+            and r.path.lower() == row.path.lower()
+            and r.service_branch == row.service_branch
+            and row.version is not None
+            and row.version < r.version <= installed
+        ]
+        if not newer:
+            return ""
+        kb_id, version = max(newer, key=lambda n: n[1])
+        return f"; superseded by {kb_id}, whose {version} of the same file the host also has"
 
     def branch_of(self, found: FileFacts) -> str | None:
         """The servicing branch of the installed file: the build tag of its version string

@@ -123,3 +123,65 @@ def test_verbose_after_the_subcommand_and_defaults_in_help(
     shown = capsys.readouterr().out
     assert "(default: 32)" in shown and "(default: 120.0)" in shown
     assert "(default: 30)" in shown and "(default: 20)" in shown
+
+
+def test_gate_and_diff_over_a_baseline(tmp_path: Path) -> None:
+    policy = tmp_path / "policy.toml"
+    policy.write_text('name = "CAB"\n[kbs]\nKB2492386 = "warn"\nKB981506 = "pass"\n')
+    exemptions = tmp_path / "exemptions.csv"
+    exemptions.write_text(
+        "host,kb,reason,approver,expires\n"
+        "lon-smtp02,KB934709,window next week,cab,2099-01-01\n"
+        "lon-smtp02,KB2492386,not needed for this one,cab,2099-01-01\n"
+    )
+    junit = tmp_path / "junit.xml"
+    outcome = app.gate_facts(DEMO, KBS, tmp_path / "gate", policy, exemptions, junit)
+    v = outcome.verdict
+    assert not v.passed  # KB934709's hosts needing action still fail
+    failing = {(h.host, h.kb_id) for h in v.failing}
+    assert failing and {kb for _, kb in failing} == {"KB934709"}  # the others warn or pass
+    assert ("lon-smtp02", "KB934709") not in failing  # exempt for that KB only
+    used = {(e.host, e.kb_id) for e in v.exemptions_used}
+    assert used == {("lon-smtp02", "KB934709")}
+    assert {(e.host, e.kb_id) for e in v.exemptions_unused} == {("lon-smtp02", "KB2492386")}
+    assert v.reasons[0].startswith(f"{len(failing)} (host, KB) pair(s) fail the policy")
+    cases = junit.read_text().count("<testcase ")
+    assert cases == len({f.host for f in outcome.evaluation.findings}) * len(KBS)
+    document = json.loads((tmp_path / "gate" / "baseline-verdict.json").read_text())
+    assert all(h["kb"] == "KB934709" for h in document["failing_hosts"])
+    assert "| host | KB | status | reason |" in (tmp_path / "gate" / "baseline-verdict.md").read_text()
+
+    changed = app.diff_facts(DEMO, DEMO, KBS, tmp_path / "diff")
+    diff = changed.evaluation.diff
+    assert diff is not None and {h.change.value for h in diff.hosts} <= {"unchanged", "still open"}
+    assert len(diff.hosts) == len({f.host for f in changed.evaluation.findings}) * len(KBS)
+    document = json.loads((tmp_path / "diff" / "baseline-diff.json").read_text())
+    assert document["kbs"] == KBS and {h["kb"] for h in document["hosts"]} == set(KBS)
+
+
+def test_a_newer_kb_of_the_set_supersedes_an_older_one(tmp_path: Path) -> None:
+    """Two KBs replacing aqueue.dll on the same rows: a host at the newer version is
+    compliant with both, and the older KB's finding names the newer one."""
+    newer = json.loads((data_dir() / "kb" / "KB934709.json").read_text())
+    newer["id"] = "KB950001"
+    newer["title"] = "A later aqueue.dll hotfix (made up for this test)"
+    newer["installed_evidence"]["hotfix_ids"] = ["KB950001"]
+    for table in newer["tables"]:
+        for row in table["rows"]:
+            if row["version"] == "6.0.3790.4094":
+                row["version"] = "6.0.3790.4300"
+    kb_dir = tmp_path / "kbs"
+    kb_dir.mkdir()
+    (kb_dir / "KB950001.json").write_text(json.dumps(newer))
+    outcome = app.evaluate_facts(DEMO, ["KB934709", "KB950001"], tmp_path / "out",
+                                 [OutputFormat.JSON], kb_dir)  # fmt: skip
+    by_pair = {(f.host, f.kb_id): f for f in outcome.evaluation.findings}
+    at_newer = by_pair[("lon-smtp03", "KB934709")]  # aqueue.dll 6.0.3790.4300, QFE
+    assert at_newer.status.value == "COMPLIANT"
+    assert at_newer.reason.endswith(
+        "; superseded by KB950001, whose 6.0.3790.4300 of the same file the host also has"
+    )
+    assert by_pair[("lon-smtp03", "KB950001")].status.value == "COMPLIANT"
+    at_older = by_pair[("lon-smtp01", "KB934709")]  # 6.0.3790.4094: the older fix only
+    assert at_older.status.value == "COMPLIANT" and "superseded" not in at_older.reason
+    assert by_pair[("lon-smtp01", "KB950001")].status.value == "NEEDS_HOTFIX"

@@ -28,14 +28,16 @@ def classify(before: Status | None, after: Status | None) -> Change:
 def diff(
     before: Sequence[Finding], after: Sequence[Finding], before_source: str, after_source: str
 ) -> Diff:
-    old = {f.host.lower(): f for f in before}
-    new = {f.host.lower(): f for f in after}
+    old = {(f.host.lower(), f.kb_id): f for f in before}
+    new = {(f.host.lower(), f.kb_id): f for f in after}
+    order = {kb: i for i, kb in enumerate(dict.fromkeys(f.kb_id for f in (*after, *before)))}
     changes = []
-    for key in sorted(set(old) | set(new)):
+    for key in sorted(set(old) | set(new), key=lambda k: (k[0], order[k[1]])):
         b, a = old.get(key), new.get(key)
         host = (a or b).host  # type: ignore[union-attr]
         changes.append(
             HostChange(
+                kb_id=key[1],
                 host=host,
                 change=classify(b.status if b else None, a.status if a else None),
                 before=b.status if b else None,

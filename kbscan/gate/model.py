@@ -50,6 +50,19 @@ class Policy:
     max_unknown_share: float | None = None
     scope: Scope = field(default_factory=Scope)
     source: str = "built-in default policy"
+    kbs: tuple[tuple[str, Treatment], ...] = ()  # per KB of a baseline: fail, warn or pass
+
+    def treat_kb(self, kb_id: str, status: Status) -> Treatment:
+        """The status's treatment, softened by the KB's own ([kbs] KB2492386 = "warn")."""
+        treatment = self.treat(status)
+        cap = dict(self.kbs).get(kb_id.upper())
+        if cap is None or treatment is Treatment.PASS:
+            return treatment
+        if cap is Treatment.PASS:
+            return Treatment.PASS
+        if cap is Treatment.WARN:
+            return Treatment.WARN
+        return treatment
 
     def treat(self, status: Status) -> Treatment:
         return dict(self.treatment).get(status, DEFAULT_TREATMENT[status])
@@ -83,6 +96,7 @@ class HostOutcome:
     outcome: Outcome
     reason: str
     exemption: Exemption | None = None
+    kb_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -124,6 +138,7 @@ class HostChange:
     after: Status | None
     before_version: str | None
     after_version: str | None
+    kb_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ pass a change review.
     tags = { group = "smtp_gateways" }
     hosts = ["lon-smtp01"]
 
+    [kbs]                         # a baseline's KBs: fail (as the statuses say), warn, pass
+    KB2492386 = "warn"
     [statuses]                    # fail | warn | pass; the default is shown
     NEEDS_HOTFIX = "fail"
     NEEDS_SERVICE_PACK = "fail"
@@ -31,7 +33,7 @@ from kbscan.gate.model import DEFAULT_TREATMENT, Policy, Scope, Treatment
 from kbscan.model import Status
 
 MAX_POLICY_BYTES = 1024 * 1024
-_TOP = {"name", "max_unknown", "max_unknown_share", "scope", "statuses"}
+_TOP = {"name", "max_unknown", "max_unknown_share", "scope", "statuses", "kbs"}
 _SCOPE = {"sites", "owners", "tags", "hosts"}
 
 
@@ -97,8 +99,20 @@ def parse_policy(data: dict[str, Any], source: str) -> Policy:
             treatment[status] = Treatment(value)
         except ValueError:
             raise fail(f"statuses.{key}", f"{value!r} is not fail, warn or pass") from None
+    kbs = data.get("kbs", {})
+    if not isinstance(kbs, dict):
+        raise fail("kbs", "expected a table of KB id = fail, warn or pass")
+    per_kb: list[tuple[str, Treatment]] = []
+    for key, value in kbs.items():
+        if not (key.upper().startswith("KB") and key[2:].isdigit()):
+            raise fail(f"kbs.{key}", "not a KB id such as KB934709")
+        try:
+            per_kb.append((key.upper(), Treatment(value)))
+        except ValueError:
+            raise fail(f"kbs.{key}", f"{value!r} is not fail, warn or pass") from None
     return Policy(
         name=name,
+        kbs=tuple(per_kb),
         treatment=tuple(treatment.items()),
         max_unknown=max_unknown,
         max_unknown_share=share,

@@ -32,32 +32,37 @@ def gate(
     exemptions: Sequence[Exemption],
     today: date,
 ) -> Verdict:
-    kb_id = findings[0].kb_id if findings else ""
-    by_host: dict[str, list[Exemption]] = {}
+    kb_ids = list(dict.fromkeys(f.kb_id for f in findings))
+    kb_id = ", ".join(kb_ids)
+    several = len(kb_ids) > 1
+    by_pair: dict[tuple[str, str], list[Exemption]] = {}
     for exemption in exemptions:
-        if exemption.kb_id.upper() == kb_id.upper():
-            by_host.setdefault(exemption.host.lower(), []).append(exemption)
+        by_pair.setdefault((exemption.host.lower(), exemption.kb_id.upper()), []).append(exemption)
     used: list[Exemption] = []
     expired: list[Exemption] = []
     outcomes: list[HostOutcome] = []
-    touched: set[str] = set()
+    touched: set[tuple[str, str]] = set()
     for finding in sorted(findings, key=lambda f: f.host.lower()):
+        pair = (finding.host.lower(), finding.kb_id.upper())
         if not in_scope(finding, policy.scope):
             outcomes.append(
                 HostOutcome(
-                    finding.host, finding.status, Outcome.OUT_OF_SCOPE, "not in the policy's scope"
+                    finding.host, finding.status, Outcome.OUT_OF_SCOPE,
+                    "not in the policy's scope", kb_id=finding.kb_id,
                 )
-            )
+            )  # fmt: skip
             continue
-        treatment = policy.treat(finding.status)
+        treatment = policy.treat_kb(finding.kb_id, finding.status)
         if treatment is Treatment.PASS:
-            outcomes.append(HostOutcome(finding.host, finding.status, Outcome.PASS, finding.reason))
+            outcomes.append(HostOutcome(finding.host, finding.status, Outcome.PASS,
+                                        finding.reason, kb_id=finding.kb_id))  # fmt: skip
             continue
         if treatment is Treatment.WARN:
-            outcomes.append(HostOutcome(finding.host, finding.status, Outcome.WARN, finding.reason))
+            outcomes.append(HostOutcome(finding.host, finding.status, Outcome.WARN,
+                                        finding.reason, kb_id=finding.kb_id))  # fmt: skip
             continue
-        candidates = by_host.get(finding.host.lower(), [])
-        touched.add(finding.host.lower())
+        candidates = by_pair.get(pair, [])
+        touched.add(pair)
         valid = [e for e in candidates if e.valid_on(today)]
         if valid:
             best = max(valid, key=lambda e: e.expires)
@@ -69,6 +74,7 @@ def gate(
                     Outcome.EXEMPT,
                     f"exempted until {best.expires.isoformat()} by {best.approver}: {best.reason}",
                     best,
+                    kb_id=finding.kb_id,
                 )
             )
             continue
@@ -82,10 +88,10 @@ def gate(
                 f"exemption expired on {lapsed_one.expires.isoformat()} "
                 f"({lapsed_one.approver}); {reason}"
             )
-        outcomes.append(HostOutcome(finding.host, finding.status, Outcome.FAIL, reason, lapsed_one))
-    unused = tuple(
-        e for e in exemptions if e.host.lower() not in touched or e.kb_id.upper() != kb_id.upper()
-    )
+        outcomes.append(HostOutcome(finding.host, finding.status, Outcome.FAIL, reason,
+                                    lapsed_one, kb_id=finding.kb_id))  # fmt: skip
+    unused = tuple(e for e in exemptions if (e.host.lower(), e.kb_id.upper()) not in touched)
+    noun = "(host, KB) pair(s)" if several else "host(s)"
 
     reasons: list[str] = []
     failing = [o for o in outcomes if o.outcome is Outcome.FAIL]
@@ -94,11 +100,14 @@ def gate(
         for o in failing:
             counts[o.status] = counts.get(o.status, 0) + 1
         reasons.append(
-            f"{len(failing)} host(s) fail the policy: "
+            f"{len(failing)} {noun} fail the policy: "
             + ", ".join(f"{n} {s.value}" for s, n in counts.items())
         )
     scoped = [o for o in outcomes if o.outcome is not Outcome.OUT_OF_SCOPE]
-    unknown = sum(1 for o in scoped if o.status is Status.UNKNOWN and o.outcome is Outcome.WARN)
+    # UNKNOWN is a host that could not be judged: counted once, however many KBs ask.
+    unknown = len({o.host.lower() for o in scoped
+                   if o.status is Status.UNKNOWN and o.outcome is Outcome.WARN})  # fmt: skip
+    scoped_hosts = len({o.host.lower() for o in scoped})
     unknown_failed = False
     if policy.max_unknown is not None and unknown > policy.max_unknown:
         unknown_failed = True
@@ -107,7 +116,7 @@ def gate(
             f"the policy allows {policy.max_unknown}"
         )
     if policy.max_unknown_share is not None and scoped:
-        share = unknown / len(scoped)
+        share = unknown / scoped_hosts
         if share > policy.max_unknown_share:
             unknown_failed = True
             reasons.append(
@@ -123,7 +132,7 @@ def gate(
         warned = sum(1 for o in outcomes if o.outcome is Outcome.WARN)
         exempt = sum(1 for o in outcomes if o.outcome is Outcome.EXEMPT)
         reasons.append(
-            f"passes: {len(scoped)} host(s) in scope"
+            f"passes: {scoped_hosts if several else len(scoped)} host(s) in scope"
             + (f", {exempt} exempted" if exempt else "")
             + (f", {warned} with warnings (UNKNOWN or warn statuses)" if warned else "")
         )

@@ -222,11 +222,15 @@ class _Book:
         for h in v.failing:
             ws.append(
                 [
-                    self.cell(ws, h.host),
+                    self.cell(ws, self.pair(h.host, h.kb_id)),
                     self.cell(ws, h.status.value, h.status.value),
                     self.cell(ws, h.reason),
                 ]
             )
+
+    def pair(self, host: str, kb_id: str) -> str:
+        """A host, and for a set the KB of the row: one row per (host, KB)."""
+        return f"{host} {kb_id}" if self.ev.is_set and kb_id else host
 
     def diff_sheet(self) -> None:
         d = self.ev.diff
@@ -240,7 +244,7 @@ class _Book:
         for h in d.hosts:
             ws.append(
                 [
-                    self.cell(ws, h.host),
+                    self.cell(ws, self.pair(h.host, h.kb_id)),
                     self.cell(ws, h.change.value),
                     self.cell(ws, h.before.value, h.before.value) if h.before else None,
                     self.cell(ws, h.after.value, h.after.value) if h.after else None,

@@ -76,6 +76,10 @@ class SetBook(_Book):
         unknown = [fs[0] for h in self.hosts if (fs := self.by_host[h])[0].facts.failure]
         self.table("Unreachable", self.unreachable_columns(), sorted(unknown, key=_host_key))
         self.kbs_sheet()
+        if self.ev.verdict is not None:
+            self.gate_sheet()
+        if self.ev.diff is not None:
+            self.diff_sheet()
 
     # --- Summary --------------------------------------------------------------------
 

@@ -48,7 +48,9 @@ def verdict_to_json(ev: Evaluation) -> dict[str, Any]:
         "counts": {o.value: v.count(o) for o in Outcome},
         "status_counts": {s.value: n for s, n in ev.counts().items()},
         "failing_hosts": [
-            {"host": h.host, "status": h.status.value, "reason": h.reason} for h in v.failing
+            {"host": h.host, "status": h.status.value, "reason": h.reason}
+            | ({"kb": h.kb_id} if ev.is_set else {})
+            for h in v.failing
         ],
         "exemptions_used": [_exemption(e) for e in v.exemptions_used],
         "exemptions_expired": [_exemption(e) for e in v.exemptions_expired],
@@ -79,7 +81,15 @@ def verdict_markdown(ev: Evaluation) -> str:
     counts = ev.counts()
     lines += ["", "| status | hosts |", "|---|---|"]
     lines += [f"| {s.value} | {n} |" for s, n in counts.items() if n]
-    if v.failing:
+    if v.failing and ev.is_set:
+        lines += ["", "Failing hosts:", "", "| host | KB | status | reason |", "|---|---|---|---|"]
+        lines += [
+            f"| {_md(h.host)} | {h.kb_id} | {h.status.value} | {_md(h.reason)} |"
+            for h in v.failing[:50]
+        ]
+        if len(v.failing) > 50:
+            lines.append(f"| ... | | | and {len(v.failing) - 50} more in the verdict JSON |")
+    elif v.failing:
         lines += ["", "Failing hosts:", "", "| host | status | reason |", "|---|---|---|"]
         lines += [f"| {_md(h.host)} | {h.status.value} | {_md(h.reason)} |" for h in v.failing[:50]]
         if len(v.failing) > 50:
@@ -122,7 +132,7 @@ def junit_xml(ev: Evaluation) -> bytes:
         case = ET.SubElement(
             suite,
             "testcase",
-            {"classname": f"{v.kb_id}.{h.status.value}", "name": printable(h.host)},
+            {"classname": f"{h.kb_id or v.kb_id}.{h.status.value}", "name": printable(h.host)},
         )
         message = printable(h.reason)
         if h.outcome is Outcome.FAIL:
@@ -143,13 +153,18 @@ def diff_to_json(ev: Evaluation) -> dict[str, Any]:
     d = ev.diff
     assert d is not None
     return {
-        "kb": ev.kb.id,
+        **(
+            {"baseline": ev.stem, "kbs": [kb.id for kb in ev.kbs]}
+            if ev.is_set
+            else {"kb": ev.kb.id}
+        ),
         "before": d.before_source,
         "after": d.after_source,
         "counts": {c.value: len(d.of(c)) for c in Change},
         "hosts": [
             {
                 "host": h.host,
+                **({"kb": h.kb_id} if ev.is_set else {}),
                 "change": h.change.value,
                 "before": h.before.value if h.before else None,
                 "after": h.after.value if h.after else None,
@@ -164,7 +179,7 @@ def diff_to_json(ev: Evaluation) -> dict[str, Any]:
 def render_diff(ev: Evaluation) -> str:
     d = ev.diff
     assert d is not None
-    lines = [f"{ev.kb.id}: {d.before_source} -> {d.after_source}", ""]
+    lines = [f"{ev.stem}: {d.before_source} -> {d.after_source}", ""]
     for change in Change:
         lines.append(f"  {change.value:<11} {len(d.of(change)):>6}")
     interesting = [h for h in d.hosts if h.change not in (Change.UNCHANGED,)]
@@ -173,7 +188,7 @@ def render_diff(ev: Evaluation) -> str:
         for h in interesting:
             rows.append(
                 (
-                    printable(h.host)[:40],
+                    printable(h.host)[:40] + (f" {h.kb_id}" if ev.is_set else ""),
                     h.change.value,
                     h.before.value if h.before else "-",
                     h.after.value if h.after else "-",
