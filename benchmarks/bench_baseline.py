@@ -54,18 +54,22 @@ def generated_kbs(folder: Path, count: int) -> list[str]:
     return ids
 
 
-def scan_round(targets: list, settings: WinrmSettings, kbs: list, folder: Path) -> tuple[float, int]:
+def scan_round(
+    targets: list, settings: WinrmSettings, kbs: list, folder: Path
+) -> tuple[float, int, float]:
     plan = plan_for(kbs)
     journal = Journal(folder / f"facts-{time.monotonic_ns()}.jsonl")
     journal.open(fresh=True)
+    cpu = time.process_time()
     start = time.perf_counter()
     results, stats = scan_targets(targets, lambda: WinrmCollector(plan, settings).collect,
                                   journal, workers=settings_workers, retries=0)  # fmt: skip
     elapsed = time.perf_counter() - start
+    used = time.process_time() - cpu
     journal.close()
     failed = [f for f in results.values() if f.failure is not None]
     assert not failed, failed[0].failure
-    return elapsed, stats.round_trips
+    return elapsed, stats.round_trips, used
 
 
 settings_workers = 32
@@ -106,12 +110,14 @@ def main() -> int:
         assert server.stdout is not None and server.stdout.readline().strip() == "ready"
         targets = list(read_inventory(inventory).targets)
         times: dict[int, list[float]] = {n: [] for n in sets}
+        cpus: dict[int, list[float]] = {n: [] for n in sets}
         trips: dict[int, int] = {}
         try:
             for _ in range(args.rounds):
                 for n, kbs in sets.items():
-                    elapsed, trips[n] = scan_round(targets, settings, kbs, folder)
+                    elapsed, trips[n], used = scan_round(targets, settings, kbs, folder)
                     times[n].append(elapsed)
+                    cpus[n].append(used)
         finally:
             assert server.stdin is not None
             server.stdin.close()
@@ -121,11 +127,11 @@ def main() -> int:
     print(f"{hosts} simulated hosts, {args.workers} workers, {args.delay * 1000:.0f} ms per "
           f"WinRM request, {args.rounds} alternating rounds (median shown)")  # fmt: skip
     print(f"{'KBs':>4}{'files asked':>13}{'seconds':>9}{'hosts/s':>9}{'x 1-KB time':>13}"
-          f"{'round trips/host':>18}")  # fmt: skip
+          f"{'round trips/host':>18}{'client CPU ms/host':>20}")  # fmt: skip
     for n, kbs in sets.items():
         t = statistics.median(times[n])
         print(f"{n:>4}{len(plan_for(kbs).files):>13}{t:>9.2f}{hosts / t:>9.1f}{t / one:>13.2f}"
-              f"{trips[n] / hosts:>18.1f}")  # fmt: skip
+              f"{trips[n] / hosts:>18.1f}{statistics.median(cpus[n]) / hosts * 1000:>20.1f}")  # fmt: skip
     return 0
 
 

@@ -10,6 +10,7 @@ sc query and type. Anything else answers as cmd does for an unknown command.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -40,6 +41,9 @@ class Result:
     stdout: bytearray = field(default_factory=bytearray)
     stderr: bytearray = field(default_factory=bytearray)
     code: int = 0
+
+
+_CHAIN_SPECIALS = re.compile(r'["()&]')
 
 
 class Shell:
@@ -73,28 +77,28 @@ class Shell:
         return re.sub(r"%([A-Za-z0-9_()]+)%", sub, line)
 
     @staticmethod
-    def split_chain(text: str) -> list[str]:
+    @functools.lru_cache(maxsize=4096)
+    def split_chain(text: str) -> tuple[str, ...]:
+        """Split at the ``&`` that are outside quotes and parentheses (not ``>&``),
+        visiting only the characters that matter: a probe line is tens of kilobytes, and
+        every simulated host is sent the same one (hence the cache)."""
         parts: list[str] = []
-        current: list[str] = []
-        depth, quoted = 0, False
-        i = 0
-        while i < len(text):
-            ch = text[i]
+        depth, quoted, start = 0, False, 0
+        for m in _CHAIN_SPECIALS.finditer(text):
+            ch = m.group()
             if ch == '"':
                 quoted = not quoted
-            elif not quoted and ch == "(":
-                depth += 1
-            elif not quoted and ch == ")":
-                depth -= 1
-            elif ch == "&" and not quoted and depth == 0 and not text[:i].endswith(">"):
-                parts.append("".join(current))
-                current = []
-                i += 1
+            elif quoted:
                 continue
-            current.append(ch)
-            i += 1
-        parts.append("".join(current))
-        return parts
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            elif depth == 0 and not (m.start() and text[m.start() - 1] == ">"):
+                parts.append(text[start : m.start()])
+                start = m.end()
+        parts.append(text[start:])
+        return tuple(parts)
 
     def chain(self, text: str, result: Result) -> None:
         parts = self.split_chain(text)
