@@ -65,7 +65,7 @@ def test_a_set_of_one_kb_writes_what_a_single_kb_run_writes(tmp_path: Path) -> N
 def test_the_set_workbook_csv_and_json(tmp_path: Path) -> None:
     baseline = tmp_path / "mail.toml"
     baseline.write_text('name = "Mail gateways"\nkbs = ["KB934709", "KB2492386"]\n'
-                        '[scope]\nsites = ["London"]\n')  # fmt: skip
+                        '[scope]\nsites = ["London", "Frankfurt"]\n')  # fmt: skip
     outcome = app.evaluate_facts(DEMO, [], tmp_path / "out", baseline=baseline)
     assert [p.name for p in outcome.written] == [
         "Mail-gateways-remediation.xlsx", "Mail-gateways-findings.csv",
@@ -74,7 +74,7 @@ def test_the_set_workbook_csv_and_json(tmp_path: Path) -> None:
     hosts = {f.host for f in outcome.evaluation.findings}
     rows = list(csv.DictReader((tmp_path / "out" / "Mail-gateways-findings.csv").open()))
     assert len(rows) == 2 * len(hosts)  # one row per (host, KB)
-    outside = [r for r in rows if r["site"] != "London"]
+    outside = [r for r in rows if r["site"] not in ("London", "Frankfurt")]
     assert outside and all(r["status"] == "NOT_APPLICABLE" for r in outside)
     assert all("outside the scope of Mail gateways" in r["reason"] for r in outside)
     wb = load_workbook(tmp_path / "out" / "Mail-gateways-remediation.xlsx")
@@ -93,6 +93,11 @@ def test_the_set_workbook_csv_and_json(tmp_path: Path) -> None:
     assert plan.startswith("1. Windows Server 2003 Service Pack 2\n2. KB934709 for ")
     assert "\n3. KB2492386 for Windows Server 2003 SP2 x86" in plan
     assert remediation["lon-smtp02"][8] == "Server restart (covers every service restart)"
+    # SP1 x64, short of KB2492386's SP2: after the service pack, KB934709's SP2 package.
+    assert remediation["fra-smtp09"][7].split("\n")[:2] == [
+        "1. Windows Server 2003 Service Pack 2",
+        "2. KB934709 for Windows Server 2003 SP2 x64 (Aqueue.dll 6.0.3790.4094)",
+    ]
     document = json.loads((tmp_path / "out" / "Mail-gateways-findings.json").read_text())
     assert document["baseline"] == "Mail-gateways" and document["baseline_file"] == str(baseline)
     assert [k["kb"] for k in document["kbs"]] == ["KB934709", "KB2492386"]

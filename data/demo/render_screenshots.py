@@ -20,8 +20,10 @@ OUT = HERE / "screenshots"
 SHOTS = [
     ("KB934709-remediation.xlsx", 1, "summary", (110, 0, 0, 1280, 1100)),
     ("KB934709-remediation.xlsx", 3, "remediation", (220, 140, 190, 2250, 1150)),
-    ("KB2492386/KB2492386-remediation.xlsx", 1, "summary-kb2492386", (110, 0, 0, 1280, 1100)),
-    ("KB981506/KB981506-remediation.xlsx", 3, "remediation-kb981506", (220, 140, 190, 2250, 380)),
+    ("KB2492386-remediation.xlsx", 1, "summary-kb2492386", (110, 0, 0, 1280, 1100)),
+    ("KB981506-remediation.xlsx", 3, "remediation-kb981506", (220, 140, 190, 2250, 380)),
+    ("demo-baseline-remediation.xlsx", 3, "matrix", (110, 60, 90, 900, 760)),
+    ("demo-baseline-remediation.xlsx", 5, "remediation-baseline", (160, 100, 150, 1750, 900)),
 ]
 
 

@@ -212,7 +212,7 @@ class SetBook(_Book):
             Column("Host", 16, lambda f: f.host),
             Column("Site", 11, _site),
             Column("Owner", 11, _owner),
-            Column("Worst status", 20,
+            Column("Worst status", 23,
                    lambda f: worst_action(self.by_host[f.host]).value, "status"),
             Column("OS", 26, lambda f: f.facts.os.caption if f.facts.os else None, "wrap"),
             Column("Platform", 16, lambda f: next(
@@ -230,17 +230,26 @@ class SetBook(_Book):
         self.table("Remediation", columns, [first[h] for h in rows], done_column="Done")
 
     def install_plan(self, host: str) -> str:
-        """Service pack first, then each KB's package, in the set's order."""
+        """Service pack first, then each KB's package, in the set's order. After a service
+        pack, each package is the one for the new level, not the level the host is at."""
         findings = self.by_host[host]
         steps: list[str] = []
         packs = [f for f in findings if f.status is Status.NEEDS_SERVICE_PACK]
         remedies = [r for f in packs if (r := _remedy(self.kbs[f.kb_id], f)) is not None]
+        level: int | None = None
         if remedies:
             release, level = max(remedies, key=lambda r: r[1])
             steps.append(f"{release} Service Pack {level}")
         for f in findings:
             if f.status in (Status.NEEDS_HOTFIX, Status.NEEDS_SERVICE_PACK):
-                steps.append(_package(self.kbs[f.kb_id], f) or f"{f.kb_id} (see Findings)")
+                kb = self.kbs[f.kb_id]
+                if level is not None and f.platform and f.architecture:
+                    need = kb.requirement(f.platform.id)
+                    if need is not None and (not need.service_packs or level in need.service_packs):
+                        scope = kb.package_scope(f.platform, level, f.architecture)
+                        steps.append(f"{kb.id} for {scope}")
+                        continue
+                steps.append(_package(kb, f) or f"{f.kb_id} (see Findings)")
         return "\n".join(f"{i}. {step}" for i, step in enumerate(steps, start=1))
 
     def restart_window(self, host: str) -> str:
