@@ -24,13 +24,13 @@ pass a change review.
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from kbscan.errors import InputError
 from kbscan.gate.model import DEFAULT_TREATMENT, Policy, Scope, Treatment
 from kbscan.model import Status
+from kbscan.tomlfile import read_toml
 
 MAX_POLICY_BYTES = 1024 * 1024
 _TOP = {"name", "max_unknown", "max_unknown_share", "scope", "statuses", "kbs"}
@@ -42,25 +42,8 @@ class PolicyError(InputError):
 
 
 def load_policy(path: Path) -> Policy:
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise PolicyError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
-    if len(raw) > MAX_POLICY_BYTES:
-        raise PolicyError("larger than 1 MiB; not a policy", path=str(path))
-    if not raw.strip():
-        raise PolicyError(
-            "empty policy file; leave out --policy for the default policy", path=str(path)
-        )
-    try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise PolicyError(f"not UTF-8 (byte {exc.start})", path=str(path)) from None
-    except tomllib.TOMLDecodeError as exc:
-        line = getattr(exc, "lineno", None)
-        message = str(exc).split(" (at line")[0]
-        raise PolicyError(f"invalid TOML: {message}", path=str(path), line=line) from None
-    return parse_policy(data, str(path))
+    empty = "empty policy file; leave out --policy for the default policy"
+    return parse_policy(read_toml(path, PolicyError, "a policy", empty), str(path))
 
 
 def parse_policy(data: dict[str, Any], source: str) -> Policy:

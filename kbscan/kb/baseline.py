@@ -14,7 +14,6 @@ One KB is the simplest set: its name is the KB id, and every output is as it alw
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,8 +23,8 @@ from kbscan.gate.model import Scope
 from kbscan.gate.policy import parse_scope
 from kbscan.kb.interface import KbSource
 from kbscan.model import KbDefinition
+from kbscan.tomlfile import read_toml
 
-MAX_BASELINE_BYTES = 1024 * 1024
 _KEYS = {"name", "kbs", "scope"}
 
 
@@ -77,21 +76,7 @@ def _read_baseline(path: Path) -> tuple[str, list[str], Scope]:
     def fail(key: str, message: str) -> BaselineError:
         return BaselineError(f"{key}: {message}" if key else message, path=str(path))
 
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise BaselineError(f"cannot read: {exc.strerror or exc}", path=str(path)) from None
-    if len(raw) > MAX_BASELINE_BYTES:
-        raise fail("", "larger than 1 MiB; not a baseline")
-    try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        raise fail("", f"not UTF-8 (byte {exc.start})") from None
-    except tomllib.TOMLDecodeError as exc:
-        message = str(exc).split(" (at line")[0]
-        raise BaselineError(
-            f"invalid TOML: {message}", path=str(path), line=getattr(exc, "lineno", None)
-        ) from None
+    data = read_toml(path, BaselineError, "a baseline")
     for key in data:
         if key not in _KEYS:
             raise fail(key, f"unknown key (known: {', '.join(sorted(_KEYS))})")

@@ -88,20 +88,25 @@ class HostileEndpoint:
                 self.connections += 1
             threading.Thread(target=self._serve, args=(client,), daemon=True).start()
 
-    def _read_request(self, client: socket.socket) -> bool:
-        """Read one request's headers and body; False when the client went away."""
-        client.settimeout(0.2)
-        data = b""
-        while b"\r\n\r\n" not in data:
-            if self._stop.is_set():
-                return False
+    def _recv(self, client: socket.socket) -> bytes | None:
+        """The next bytes from the client; None when it went away or we are stopping."""
+        while not self._stop.is_set():
             try:
                 chunk = client.recv(65536)
             except TimeoutError:
                 continue
             except OSError:
-                return False
-            if not chunk:
+                return None
+            return chunk or None
+        return None
+
+    def _read_request(self, client: socket.socket) -> bool:
+        """Read one request's headers and body; False when the client went away."""
+        client.settimeout(0.2)
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self._recv(client)
+            if chunk is None:
                 return False
             data += chunk
         head, _, body = data.partition(b"\r\n\r\n")
@@ -110,14 +115,9 @@ class HostileEndpoint:
             name, _, value = line.partition(b":")
             if name.strip().lower() == b"content-length" and value.strip().isdigit():
                 length = int(value.strip())
-        while len(body) < length and not self._stop.is_set():
-            try:
-                chunk = client.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
-                return False
-            if not chunk:
+        while len(body) < length:
+            chunk = self._recv(client)
+            if chunk is None:
                 return False
             body += chunk
         return True
