@@ -49,7 +49,7 @@ from kbscan.report.excel import ExcelReport
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import DiffJson, VerdictJson, VerdictMarkdown, write_junit
 from kbscan.report.interface import Evaluation, ReportError
-from kbscan.scan import DEFAULT_WORKERS, ScanStats, scan_targets
+from kbscan.scan import DEFAULT_WORKERS, ScanStats, default_processes, scan_targets
 from kbscan.simulator.fleet import SimulatedFleet
 
 
@@ -193,9 +193,11 @@ def scan_fleet(
     on_start: Callable[[int], None] | None = None,
     now: datetime | None = None,
     baseline: Path | None = None,
+    processes: int | None = None,
 ) -> ScanOutcome:
     """``kbscan scan``: collect every inventory host over WinRM once for the whole set of
-    KBs, journal, judge each (host, KB), report."""
+    KBs, journal, judge each (host, KB), report. ``processes``: None is the machine's
+    cores (one per 50 hosts at least)."""
     kbs = kb_set(kb_ids, kb_dir, baseline)
     plan = plan_for(kbs.kbs)
     inventory = read_inventory(inventory_path)
@@ -220,6 +222,7 @@ def scan_fleet(
             done=done,
             on_result=on_result,
             deadline=settings.deadline,
+            processes=processes or default_processes(len(targets) - len(done)),
         )
     finally:
         journal.close()

@@ -214,6 +214,11 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     c.add_argument("--keyring", metavar="SERVICE", help="read the password from the system keyring")
     f = p.add_argument_group("fleet")
     f.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts at once")
+    f.add_argument(
+        "--processes",
+        type=int,
+        help="collecting processes (when none: the machine's cores, one per 50 hosts at least)",
+    )
     f.add_argument("--retries", type=int, default=2, help="retries for transient network errors")
     f.add_argument(
         "--read-timeout",
@@ -358,6 +363,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             on_start=progress.start,
             on_result=progress.update,
             baseline=args.baseline,
+            processes=args.processes,
         )
     return _report(outcome, stdout, stderr)
 

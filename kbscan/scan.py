@@ -11,9 +11,10 @@ since retrying them locks accounts.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -21,10 +22,18 @@ from typing import Protocol
 
 from kbscan.collect.deadline import WATCHDOG
 from kbscan.collect.winrm import Collected
-from kbscan.journal import Journal
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
 
 DEFAULT_WORKERS = 32
+HOSTS_PER_PROCESS = 50  # below this, another process costs more than it brings
+
+
+def default_processes(hosts: int, cores: int | None = None) -> int:
+    """The machine's cores, but no process for fewer than HOSTS_PER_PROCESS hosts."""
+    cores = cores or os.cpu_count() or 1
+    return max(1, min(cores, hosts // HOSTS_PER_PROCESS))
+
+
 log = logging.getLogger("kbscan.scan")
 
 
@@ -44,7 +53,7 @@ class Collect(Protocol):
 def scan_targets(
     targets: Iterable[Target],
     make_collector: Callable[[], Collect],
-    journal: Journal,
+    journal: FactsSink,
     *,
     workers: int = DEFAULT_WORKERS,
     retries: int = 2,
@@ -52,17 +61,58 @@ def scan_targets(
     done: dict[str, HostFacts] | None = None,
     on_result: Callable[[HostFacts], None] | None = None,
     deadline: float | None = None,
+    processes: int = 1,
 ) -> tuple[dict[str, HostFacts], ScanStats]:
     """Collect every target not already ``done``; returns all facts by lower-case host.
 
     With ``deadline`` (seconds), a host's attempts and the backoff between them share one
     budget from its first attempt: no host holds a worker longer, whatever it does, so a
     scan ends within (hosts / workers, rounded up) x deadline, plus the journal's time.
+
+    With ``processes`` above 1 the workers are spread over that many processes (the work
+    per host is CPU-bound Python: XML, NTLM, parsing); this process alone writes the
+    journal and reports each result, so resume and Ctrl-C behave as with one.
     """
     started = time.monotonic()
     results: dict[str, HostFacts] = dict(done or {})
     todo = [t for t in targets if t.host.lower() not in results]
     skipped = len(results)
+    if processes > 1 and len(todo) > 1:
+        from kbscan.scan_processes import scan_in_processes  # forks; only when asked
+
+        trips, retried = scan_in_processes(
+            todo, make_collector, journal, results, processes=processes, workers=workers,
+            retries=retries, backoff=backoff, deadline=deadline, on_result=on_result,
+        )  # fmt: skip
+        return results, ScanStats(len(todo), skipped, trips, retried, time.monotonic() - started)
+    counters = _collect_threads(
+        iter(todo), make_collector, journal, results, workers=workers, retries=retries,
+        backoff=backoff, deadline=deadline, on_result=on_result,
+    )  # fmt: skip
+    stats = ScanStats(
+        len(todo), skipped, counters["trips"], counters["retries"], time.monotonic() - started
+    )
+    return results, stats
+
+
+class FactsSink(Protocol):
+    def append(self, facts: HostFacts) -> None: ...
+
+
+def _collect_threads(
+    queue: Iterator[Target],
+    make_collector: Callable[[], Collect],
+    journal: FactsSink,
+    results: dict[str, HostFacts],
+    *,
+    workers: int,
+    retries: int,
+    backoff: float,
+    deadline: float | None,
+    on_result: Callable[[HostFacts], None] | None,
+) -> dict[str, int]:
+    """The worker threads of one process, taking targets as they finish others (the
+    iterator may block: a process's share comes from a queue)."""
     local = threading.local()
     counters = {"trips": 0, "retries": 0}
     lock = threading.Lock()
@@ -101,7 +151,6 @@ def scan_targets(
 
     executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kbscan")
     pending: set[Future[HostFacts]] = set()
-    queue = iter(todo)
     try:
         for target in queue:
             pending.add(executor.submit(work, target))
@@ -128,7 +177,4 @@ def scan_targets(
         raise
     finally:
         executor.shutdown(wait=False, cancel_futures=True)
-    stats = ScanStats(
-        len(todo), skipped, counters["trips"], counters["retries"], time.monotonic() - started
-    )
-    return results, stats
+    return counters

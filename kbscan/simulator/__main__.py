@@ -11,12 +11,24 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import multiprocessing
 import os
+import resource
 import sys
 from pathlib import Path
+from typing import Any
 
 from kbscan.simulator.fleet import SimulatedFleet
-from kbscan.simulator.profile import profile_from_json
+from kbscan.simulator.profile import SimHost, profile_from_json
+
+
+def _serve(hosts: list[SimHost], user: str, password: str, part: Path, conn: Any) -> None:
+    """One simulator process: serve ``hosts``, write their inventory rows, wait."""
+    with SimulatedFleet(hosts, user, password) as fleet:
+        fleet.write_inventory(part)
+        conn.send("ready")
+        conn.recv()  # serve until told to stop
+        conn.send(fleet.requests())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -27,10 +39,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--delay", type=float, default=0.0, help="seconds added to every request")
     p.add_argument("--user", default="bench")
     p.add_argument("--inventory", type=Path, required=True, help="CSV inventory to write")
+    p.add_argument(
+        "--processes", type=int, default=1, help="spread the hosts over this many processes"
+    )
     args = p.parse_args(argv)
     password = os.environ.get("KBSCAN_SIM_PASSWORD")
     if not password:
         p.error("set KBSCAN_SIM_PASSWORD")
+    _raise_descriptor_limit()  # one listening socket per host
     files = args.profiles / "files"
     if args.clone:
         base = json.loads((args.profiles / f"{args.clone}.json").read_text())
@@ -44,12 +60,42 @@ def main(argv: list[str] | None = None) -> int:
     hosts = [profile_from_json(d, files) for d in datas]
     for host in hosts:
         host.delay = args.delay
-    with SimulatedFleet(hosts, args.user, password) as fleet:
-        fleet.write_inventory(args.inventory)
-        print("ready", flush=True)
-        sys.stdin.read()  # serve until the parent closes our stdin
-        print(f"requests {fleet.requests()}", flush=True)
+    shares = [hosts[i :: args.processes] for i in range(max(1, args.processes))]
+    context = multiprocessing.get_context("fork")
+    children = []
+    for i, share in enumerate(shares):
+        ours, theirs = context.Pipe()
+        part = args.inventory.with_suffix(f".part{i}")
+        proc = context.Process(target=_serve, args=(share, args.user, password, part, theirs))
+        proc.start()
+        children.append((proc, ours, part))
+    for _, conn, _ in children:
+        conn.recv()
+    lines: list[str] = []
+    for i, (_, _, part) in enumerate(children):
+        text = part.read_text(encoding="utf-8").splitlines()
+        lines += text if i == 0 else text[1:]  # one header
+        part.unlink()
+    args.inventory.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print("ready", flush=True)
+    sys.stdin.read()  # serve until the parent closes our stdin
+    total = 0
+    for proc, conn, _ in children:
+        conn.send("stop")
+        total += conn.recv()
+        proc.join(timeout=30)
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    reaped = resource.getrusage(resource.RUSAGE_CHILDREN)  # the serving processes
+    cpu = own.ru_utime + own.ru_stime + reaped.ru_utime + reaped.ru_stime
+    print(f"requests {total}", flush=True)
+    print(f"cpu {cpu:.2f}", flush=True)
     return 0
+
+
+def _raise_descriptor_limit() -> None:
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 if __name__ == "__main__":

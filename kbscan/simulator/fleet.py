@@ -8,13 +8,12 @@ import os
 import socket
 import ssl
 import tempfile
-import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from kbscan.simulator.profile import SimHost, load_profile
-from kbscan.simulator.wsman import SimulatedHost
+from kbscan.simulator.wsman import Acceptor, SimulatedHost
 
 
 class SimulatedFleet:
@@ -56,6 +55,7 @@ class SimulatedFleet:
         self._user_file.close()
         self._previous_user_file = os.environ.get("NTLM_USER_FILE")
         os.environ["NTLM_USER_FILE"] = self._user_file.name
+        self._acceptor = Acceptor()
         for host in self.hosts:
             if host.behaviour == "down":
                 self.endpoints[host.host] = ("127.0.0.1", _closed_port())
@@ -66,6 +66,7 @@ class SimulatedFleet:
                 self._password,
                 operation_timeout=self.operation_timeout,
                 tls=self.tls,
+                acceptor=self._acceptor,
             )
             self.running[host.host] = sim
             self.endpoints[host.host] = (str(sim.address), int(sim.port))
@@ -77,11 +78,9 @@ class SimulatedFleet:
         value: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        stoppers = [threading.Thread(target=sim.stop) for sim in self.running.values()]
-        for stopper in stoppers:
-            stopper.start()
-        for stopper in stoppers:
-            stopper.join()
+        for sim in self.running.values():
+            sim.stop()
+        self._acceptor.close()
         self.running.clear()
         if self._previous_user_file is None:
             os.environ.pop("NTLM_USER_FILE", None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import os
+import selectors
 import ssl
 import struct
 import sys
@@ -393,6 +394,44 @@ class _Server(ThreadingHTTPServer):
             super().handle_error(request, client_address)
 
 
+class Acceptor:
+    """One thread that accepts connections for many simulated hosts.
+
+    A thread per host, each polling its socket, costs a fleet of thousands more CPU than
+    the hosts' answers do; one selector over every listening socket costs nothing while
+    idle. Each accepted connection is still served on a thread of its own.
+    """
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sim-acceptor", daemon=True)
+        self._thread.start()
+
+    def add(self, server: _Server) -> None:
+        self._selector.register(server.socket, selectors.EVENT_READ, server)
+
+    def remove(self, server: _Server) -> None:
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(server.socket)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._selector.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ready = self._selector.select(timeout=0.1)
+            except (OSError, ValueError):
+                continue  # a socket closed under us; the next round has a fresh map
+            for key, _ in ready:
+                server: _Server = key.data
+                with contextlib.suppress(OSError):
+                    server._handle_request_noblock()  # type: ignore[attr-defined]
+
+
 class SimulatedHost:
     """A listening simulated host; ``stop()`` closes it."""
 
@@ -405,20 +444,29 @@ class SimulatedHost:
         bind: str = "127.0.0.1",
         operation_timeout: float = 2.0,
         tls: ssl.SSLContext | None = None,
+        acceptor: Acceptor | None = None,
     ) -> None:
         self.state = HostState(host, username, password)
         self._server = _Server((bind, 0), self.state, operation_timeout)
         if tls is not None:  # WinRM over HTTPS, as on port 5986
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
         self.address, self.port = self._server.server_address[:2]
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            daemon=True,
-            name=f"sim-{host.host}",
-        )
-        self._thread.start()
+        self._acceptor = acceptor
+        self._thread: threading.Thread | None = None
+        if acceptor is not None:
+            acceptor.add(self._server)
+        else:
+            self._thread = threading.Thread(
+                target=self._server.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                daemon=True,
+                name=f"sim-{host.host}",
+            )
+            self._thread.start()
 
     def stop(self) -> None:
-        self._server.shutdown()
+        if self._acceptor is not None:
+            self._acceptor.remove(self._server)
+        else:
+            self._server.shutdown()
         self._server.server_close()
