@@ -156,6 +156,9 @@ def main() -> int:
     print(f"kbscan throughput = {bare_wall / our_wall * 100:.0f}% of the bare loop's "
           f"({processes} collecting process(es))")  # fmt: skip
     rounds = args.rounds * 2
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"kbscan's peak RSS (this process, the journal's facts of {n} hosts in memory): "
+          f"{peak:.0f} MiB")  # fmt: skip
     print(f"simulator CPU: {sim_cpu:.1f} s for {rounds} rounds "
           f"({sim_cpu / rounds / n * 1000:.2f} ms/host), {args.sim_processes} process(es)")  # fmt: skip
     return 0

@@ -56,10 +56,17 @@ class Journal:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._handle = self.path.open("wb" if fresh else "ab")
 
-    def append(self, facts: HostFacts) -> None:
+    def append(self, facts: HostFacts, *, sync: bool = True) -> None:
+        """Write one host's line; ``sync=False`` leaves it to the next ``sync()``, so a
+        batch of hosts that finished together costs one fsync (group commit)."""
         assert self._handle is not None, "open() the journal first"
         line = json.dumps(facts_to_json(facts), ensure_ascii=False, separators=(",", ":"))
         self._handle.write(line.encode("utf-8") + b"\n")
+        if sync:
+            self.sync()
+
+    def sync(self) -> None:
+        assert self._handle is not None, "open() the journal first"
         self._handle.flush()
         os.fsync(self._handle.fileno())
 

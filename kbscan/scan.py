@@ -96,7 +96,9 @@ def scan_targets(
 
 
 class FactsSink(Protocol):
-    def append(self, facts: HostFacts) -> None: ...
+    def append(self, facts: HostFacts, *, sync: bool = True) -> None: ...
+
+    def sync(self) -> None: ...
 
 
 def _collect_threads(
@@ -158,9 +160,15 @@ def _collect_threads(
                 break
         while pending:
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in finished:
-                facts = future.result()
-                journal.append(facts)
+            done_now = [future.result() for future in finished]
+            for _ in done_now:  # keep the workers busy before writing
+                nxt = next(queue, None)
+                if nxt is not None:
+                    pending.add(executor.submit(work, nxt))
+            for facts in done_now:
+                journal.append(facts, sync=False)
+            journal.sync()  # group commit: on disk before anyone is told
+            for facts in done_now:
                 log.info(
                     "%s: collected%s",
                     facts.host,
@@ -169,9 +177,6 @@ def _collect_threads(
                 results[facts.host.lower()] = facts
                 if on_result is not None:
                     on_result(facts)
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(executor.submit(work, nxt))
     except KeyboardInterrupt:
         WATCHDOG.expire_all()  # every conversation ends now; the workers unwind at once
         raise

@@ -11,6 +11,7 @@ unfinished hosts as UNKNOWN records, never missing ones.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue as queues
 import signal
@@ -60,16 +61,25 @@ def scan_in_processes(
     try:
         while finished < processes:  # every child ends with its counts
             try:
-                kind, payload = answers.get(timeout=0.5)
+                batch = [answers.get(timeout=0.5)]
             except queues.Empty:
                 if not any(child.is_alive() for child in children):
                     break  # every child is gone; what they left unfinished is said below
                 continue
-            if kind == "facts":
-                _record(payload, journal, results, on_result)
-                waiting.pop(payload.host.lower(), None)
-            else:
-                trips, retried, finished = trips + payload[0], retried + payload[1], finished + 1
+            with contextlib.suppress(queues.Empty):
+                while len(batch) < 256:  # what else has arrived: one fsync for them all
+                    batch.append(answers.get_nowait())
+            arrived = [payload for kind, payload in batch if kind == "facts"]
+            for facts in arrived:
+                journal.append(facts, sync=False)
+            journal.sync()
+            for facts in arrived:
+                _report(facts, results, on_result)
+                waiting.pop(facts.host.lower(), None)
+            for kind, payload in batch:
+                if kind == "stats":
+                    trips, retried = trips + payload[0], retried + payload[1]
+                    finished += 1
         for target in list(waiting.values()):  # a child died with these in hand
             lost = HostFacts(
                 host=target.host,
@@ -79,7 +89,8 @@ def scan_in_processes(
                     FailureCategory.WINRM_FAULT, "the collecting process ended unexpectedly"
                 ),
             )
-            _record(lost, journal, results, on_result)
+            journal.append(lost)
+            _report(lost, results, on_result)
     finally:
         for child in children:
             if child.is_alive():
@@ -89,13 +100,11 @@ def scan_in_processes(
     return trips, retried
 
 
-def _record(
+def _report(
     facts: HostFacts,
-    journal: FactsSink,
     results: dict[str, HostFacts],
     on_result: Callable[[HostFacts], None] | None,
 ) -> None:
-    journal.append(facts)
     results[facts.host.lower()] = facts
     if on_result is not None:
         on_result(facts)
@@ -107,8 +116,11 @@ class _Answers:
     def __init__(self, answers: Any) -> None:
         self.answers = answers
 
-    def append(self, facts: HostFacts) -> None:
+    def append(self, facts: HostFacts, *, sync: bool = True) -> None:
         self.answers.put(("facts", facts))
+
+    def sync(self) -> None:
+        pass  # the parent's journal syncs
 
 
 def _child(

@@ -259,6 +259,9 @@ def _guard_session(protocol: Protocol, guard: Guard) -> None:
     def guard_it(session: requests.Session) -> None:
         if not isinstance(session.get_adapter("http://x"), GuardedAdapter):
             mount(session, guard)
+            # pywinrm resolved the proxies into the session when it built it; requests
+            # would read the environment again for every request (a millisecond each)
+            session.trust_env = False
 
     def setup_guarded(session: requests.Session) -> None:
         guard_it(session)
