@@ -121,9 +121,13 @@ def test_kb_all_and_bad_baselines(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_verbose_after_the_subcommand_and_defaults_in_help(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    import logging
+
+    before = logging.getLogger().handlers[:]
     code = main(["evaluate", str(DEMO), "--kb", "KB934709", "--kb", "KB981506", "-v",
                  "-o", str(tmp_path)])  # fmt: skip
     assert code == 0
+    assert logging.getLogger().handlers == before  # a run in-process leaves logging as it was
     assert main(["scan", "--help"]) == 0
     shown = capsys.readouterr().out
     assert "(default: 32)" in shown and "(default: 120.0)" in shown
