@@ -242,7 +242,14 @@ def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
         args = _parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return EXIT_OK if exc.code == 0 else EXIT_INPUT
-    configure_logging(args.verbose + getattr(args, "verbose_here", 0), stderr)
+    restore = configure_logging(args.verbose + getattr(args, "verbose_here", 0), stderr)
+    try:
+        return _command(args, stdout, stderr)
+    finally:
+        restore()
+
+
+def _command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     try:
         if args.command == "inspect":
             return _inspect(args, stdout, stderr)

@@ -4,6 +4,7 @@ scan runs, and log lines when asked for with -v."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any, TextIO
 
 from tqdm import tqdm
@@ -37,13 +38,22 @@ class Progress:
             self.bar.update(1)
 
 
-def configure_logging(verbosity: int, stderr: TextIO) -> None:
-    """-v: one line per host; -vv: everything, the HTTP library included."""
+def configure_logging(verbosity: int, stderr: TextIO) -> Callable[[], None]:
+    """-v: one line per host; -vv: everything, the HTTP library included. Returns what
+    undoes it: a run in-process (tests, a caller of ``run``) leaves logging as it was."""
     if not verbosity:
-        return
+        return lambda: None
     handler = logging.StreamHandler(stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    root = logging.getLogger()
+    root, ours = logging.getLogger(), logging.getLogger("kbscan")
+    saved = (root.handlers[:], root.level, ours.level)
     root.handlers = [handler]
     root.setLevel(logging.DEBUG if verbosity > 1 else logging.WARNING)
-    logging.getLogger("kbscan").setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    ours.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+
+    def restore() -> None:
+        root.handlers = saved[0]
+        root.setLevel(saved[1])
+        ours.setLevel(saved[2])
+
+    return restore
