@@ -30,7 +30,7 @@ _HOST_KEYS = frozenset(
     {
         "schema", "host", "collected_at", "collector", "failure", "target", "computer_name",
         "system_root", "os", "architecture", "services", "products", "hotfixes",
-        "pending_renames", "process_starts", "files",
+        "pending_renames", "process_starts", "files", "system_started", "blind_spots",
     }
 )  # fmt: skip
 _FILE_KEYS = frozenset(
@@ -47,8 +47,11 @@ _FILE_KEYS = frozenset(
     }
 )
 _BINARY_KEYS = frozenset(
-    {"file_version", "product_version", "version_text", "machine", "machine_code", "size", "sha256"}
-)
+    {
+        "file_version", "product_version", "version_text", "machine", "machine_code", "size",
+        "sha256", "bytes_read",
+    }
+)  # fmt: skip
 _OS_KEYS = frozenset({"caption", "version", "csd_version", "service_pack", "product_type"})
 _ARCHES = {a.value: a for a in Arch}
 _CATEGORIES = {c.value: c for c in FailureCategory}
@@ -97,6 +100,8 @@ def facts_from_json(data: Any) -> tuple[HostFacts, dict[str, str]]:
         pending_renames=_renames(f),
         process_starts=_starts(f),
         files=tuple(files),
+        system_started=f.opt_timestamp("system_started"),
+        blind_spots=tuple(f.opt_texts("blind_spots") or ()),
     )
     return facts, collected
 
@@ -146,6 +151,10 @@ def facts_to_json(facts: HostFacts) -> dict[str, Any]:
         else None
     )
     out["files"] = [_file_to_json(f) for f in facts.files]
+    if facts.system_started is not None:
+        out["system_started"] = facts.system_started.isoformat()
+    if facts.blind_spots:
+        out["blind_spots"] = list(facts.blind_spots)
     return out
 
 
@@ -159,7 +168,8 @@ def _file_from_json(f: Fields) -> FileFacts:
             machine=b.text("machine", max_len=16),
             machine_code=b.integer("machine_code", hi=0xFFFF),
             size=b.integer("size"),
-            sha256=b.text("sha256", max_len=64),
+            sha256=b.opt_text("sha256", max_len=64),
+            bytes_read=b.opt_integer("bytes_read"),
         )
     return FileFacts(
         path=f.text("path", max_len=1024),
@@ -192,6 +202,8 @@ def _file_to_json(f: FileFacts) -> dict[str, Any]:
             "size": b.size,
             "sha256": b.sha256,
         }
+        if b.bytes_read is not None:
+            out["binary"]["bytes_read"] = b.bytes_read
     if f.binary_source is not None:
         out["binary_source"] = f.binary_source
     if f.binary_error is not None:

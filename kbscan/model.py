@@ -86,12 +86,18 @@ class Target:
     transport: str | None = None  # ntlm, kerberos, credssp, basic, certificate
     scheme: str | None = None  # http or https
     username: str | None = None
+    protocol: str | None = None  # winrm, smb or auto; None: the scan's --protocol
+    smb_port: int | None = None  # None: 445
     line: int | None = None  # where the inventory named it
 
 
 @dataclass(frozen=True)
 class BinaryInfo:
-    """What the PE file itself says; the strongest evidence of a file's version."""
+    """What the PE file itself says; the strongest evidence of a file's version.
+
+    Read from a whole copy (a fetched or collected file: ``sha256`` of it) or, over SMB,
+    from only the ranges that hold the headers and the version (``bytes_read`` of them).
+    """
 
     file_version: FileVersion | None
     product_version: FileVersion | None
@@ -99,7 +105,8 @@ class BinaryInfo:
     machine: str  # x86 | x64 | ia64 | arm64 | other
     machine_code: int
     size: int
-    sha256: str
+    sha256: str | None  # None when only the byte ranges of the version were read
+    bytes_read: int | None = None  # those bytes; None when the whole file was read
 
 
 @dataclass(frozen=True)
@@ -167,6 +174,18 @@ class HostFacts:
     pending_renames: tuple[PendingRename, ...] | None = None
     process_starts: tuple[tuple[str, datetime], ...] | None = None  # (image name, start)
     files: tuple[FileFacts, ...] = ()
+    # When the host's Server service started (srvsvc statistics; about when it booted):
+    # what SMB can say about restarts, since it cannot see a process's start.
+    system_started: datetime | None = None
+    blind_spots: tuple[str, ...] = ()  # what the collector cannot see, said for the reader
+
+    @property
+    def bytes_read(self) -> int | None:
+        """Bytes of the KB's files read for their versions; None when whole copies were
+        read (or none at all)."""
+        counts = [f.binary.bytes_read for f in self.files if f.binary is not None]
+        known = [n for n in counts if n is not None]
+        return sum(known) if known else None
 
     def service_state(self, name: str) -> str | None:
         """The state of a service; "" when known absent, None when not collected."""

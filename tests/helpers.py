@@ -24,8 +24,15 @@ CAPTION = "Microsoft(R) Windows(R) Server 2003, Standard Edition"
 UTC = UTC
 
 
+FULL_SIZE_DLL = PE_DIR / "aqueue-x86-6.0.3790.4094-qfe-fullsize.dll"  # 501,760 bytes, as shipped
+
+
 def fixture_dll(arch: str, version: str) -> Path:
-    matches = sorted(PE_DIR.glob(f"aqueue-{arch}-{version}-*.dll"))
+    matches = [
+        p
+        for p in sorted(PE_DIR.glob(f"aqueue-{arch}-{version}-*.dll"))
+        if not p.stem.endswith("-fullsize")
+    ]
     assert len(matches) == 1, f"no single fixture for {arch} {version}: {matches}"
     return matches[0]
 

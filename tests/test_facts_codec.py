@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,6 +27,41 @@ def test_round_trip_through_json_text(facts: HostFacts) -> None:
     back, collected = facts_from_json(json.loads(text))
     assert back == facts
     assert collected == {}
+
+
+def _as_read_over_smb() -> HostFacts:
+    """A host read over SMB: a ranged version read (no digest), no process start times,
+    the Server service's start, and what the collector could not see."""
+    facts = make_facts(inetinfo_start=None)
+    file = facts.files[0]
+    assert file.binary is not None
+    binary = replace(file.binary, sha256=None, bytes_read=1536)
+    return replace(
+        facts,
+        collector="smb",
+        process_starts=None,
+        files=(replace(file, version_text=None, binary=binary),),
+        system_started=datetime(2026, 11, 2, 5, 0, tzinfo=UTC),
+        blind_spots=("process start times (inetinfo.exe)",),
+    )
+
+
+def test_round_trip_of_facts_read_over_smb() -> None:
+    facts = _as_read_over_smb()
+    data = json.loads(json.dumps(facts_to_json(facts)))
+    assert data["files"][0]["binary"]["bytes_read"] == 1536
+    assert data["files"][0]["binary"]["sha256"] is None
+    back, _ = facts_from_json(data)
+    assert back == facts
+    assert back.bytes_read == 1536
+
+
+def test_facts_written_before_smb_read_back_unchanged() -> None:
+    data = facts_to_json(make_facts())
+    assert "system_started" not in data and "blind_spots" not in data
+    assert "bytes_read" not in data["files"][0]["binary"]
+    back, _ = facts_from_json(data)
+    assert back.system_started is None and back.blind_spots == () and back.bytes_read is None
 
 
 def _good() -> dict[str, Any]:

@@ -5,6 +5,10 @@ costs time on a 1.5 MB aqueue.dll and gives a corrupt file many places to hang. 
 pefile only for the headers (``fast_load``) and walk the resource tree ourselves to the
 single RT_VERSION leaf, with every offset bounds-checked and every loop bounded, so a
 hostile file ends as :class:`PeError`, never as a crash or a hang.
+
+The same walk reads a file that is not here (``read_pe_ranges``): over SMB only the
+headers, the section table, the resource directories on the way and the version leaf
+are fetched, a few kilobytes of a 1.5 MB DLL, never a copy of the whole file.
 """
 
 from __future__ import annotations
@@ -12,7 +16,9 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 import pefile
 
@@ -26,6 +32,9 @@ _MAX_DIR_ENTRIES = 4096
 _RT_VERSION = 16
 _FIXED_SIGNATURE = 0xFEEF04BD
 _RESOURCE_DIR_INDEX = 2
+_HEADER_BYTES = 4096  # DOS and NT headers and the section table of any ordinary image
+_MAX_HEADER_BYTES = 64 * 1024
+_DIRECTORY_PREFETCH = 4096  # resource directories sit together at the start of .rsrc
 
 MACHINES = {0x14C: "x86", 0x8664: "x64", 0x200: "ia64", 0xAA64: "arm64"}
 
@@ -50,17 +59,63 @@ def read_pe_file(path: Path) -> BinaryInfo:
 def read_pe_bytes(data: bytes, name: str) -> BinaryInfo:
     if len(data) > MAX_PE_BYTES:
         raise PeError(f"{len(data)} bytes is larger than {MAX_PE_BYTES}; refused", path=name)
+    pe = _headers(data, name)
+    info = _binary_info(pe, _RvaReader(pe), name, len(data))
+    return replace(info, sha256=hashlib.sha256(data).hexdigest())
+
+
+class RangeRead(Protocol):
+    def __call__(self, offset: int, length: int) -> bytes:
+        """Up to ``length`` bytes of the file from ``offset`` (fewer only at its end)."""
+
+
+def read_pe_ranges(read: RangeRead, size: int, name: str) -> BinaryInfo:
+    """The version and machine of a file read piecewise by ``read``: the headers and
+    section table, the resource directories on the way, and the RT_VERSION leaf.
+
+    ``BinaryInfo.bytes_read`` says how much that was; no digest of the whole file can be
+    given, so ``sha256`` is None.
+    """
+    if size <= 0:
+        raise PeError("the file is empty", path=name)
+    ranged = _RangedFile(read, size)
+    headers = ranged.read(0, min(size, _HEADER_BYTES))
+    for _ in range(2):  # an unusual e_lfanew: the file header, then the section table
+        needed = _header_span(headers)
+        if needed is None or not len(headers) < needed <= min(size, _MAX_HEADER_BYTES):
+            break
+        headers += ranged.read(len(headers), needed - len(headers))
+    pe = _headers(headers, name)
+    info = _binary_info(pe, _RangedRvaReader(pe, ranged), name, size)
+    return replace(info, bytes_read=ranged.bytes_read)
+
+
+def _header_span(headers: bytes) -> int | None:
+    """Where the section table ends, from the DOS and file headers, if they are there."""
+    if len(headers) < 0x40 or headers[:2] != b"MZ":
+        return None
+    e_lfanew = int(struct.unpack_from("<I", headers, 0x3C)[0])
+    if e_lfanew + 24 > len(headers):
+        return e_lfanew + 24  # the file header lies beyond: read it, then look again
+    sections, optional = struct.unpack_from("<H12xH", headers, e_lfanew + 6)
+    return e_lfanew + 24 + int(optional) + 40 * int(sections)
+
+
+def _headers(data: bytes, name: str) -> pefile.PE:
     try:
-        pe = pefile.PE(data=data, fast_load=True)
+        return pefile.PE(data=data, fast_load=True)
     except pefile.PEFormatError as exc:
         raise PeError(f"not a PE file: {exc.value}", path=name) from None
     except Exception as exc:  # pefile raises assorted errors on corrupt headers
         raise PeError(f"not a PE file: {type(exc).__name__}", path=name) from None
     # No pe.close(): the image is our own bytes, not an mmap, and close() would only run
     # a full gc.collect(), which cost more than the whole read.
+
+
+def _binary_info(pe: pefile.PE, reader: _Reader, name: str, size: int) -> BinaryInfo:
     try:
         machine_code = int(pe.FILE_HEADER.Machine)
-        fixed, version_string = _version_resource(pe)
+        fixed, version_string = _version_resource(pe, reader)
     except PeError as exc:
         raise PeError(exc.message, path=name) from None
     except Exception as exc:
@@ -82,12 +137,14 @@ def read_pe_bytes(data: bytes, name: str) -> BinaryInfo:
         version_text=version_text,
         machine=MACHINES.get(machine_code, "other"),
         machine_code=machine_code,
-        size=len(data),
-        sha256=hashlib.sha256(data).hexdigest(),
+        size=size,
+        sha256=None,
     )
 
 
-def _version_resource(pe: pefile.PE) -> tuple[tuple[int, int, int, int] | None, str | None]:
+def _version_resource(
+    pe: pefile.PE, reader: _Reader
+) -> tuple[tuple[int, int, int, int] | None, str | None]:
     """Return (FileVersionMS, LS, ProductVersionMS, LS) and the FileVersion string."""
     directories = pe.OPTIONAL_HEADER.DATA_DIRECTORY
     if len(directories) <= _RESOURCE_DIR_INDEX:
@@ -95,7 +152,6 @@ def _version_resource(pe: pefile.PE) -> tuple[tuple[int, int, int, int] | None, 
     root = int(directories[_RESOURCE_DIR_INDEX].VirtualAddress)
     if root == 0:
         return None, None
-    reader = _RvaReader(pe)
     leaf = _find_version_leaf(reader, root)
     if leaf is None:
         return None, None
@@ -104,7 +160,13 @@ def _version_resource(pe: pefile.PE) -> tuple[tuple[int, int, int, int] | None, 
     return _parse_vs_versioninfo(blob)
 
 
+class _Reader(Protocol):
+    def read(self, rva: int, length: int, *, partial: bool = False) -> bytes: ...
+
+
 class _RvaReader:
+    """An image held whole in memory, read through pefile's own RVA mapping."""
+
     def __init__(self, pe: pefile.PE) -> None:
         self._pe = pe
 
@@ -118,7 +180,53 @@ class _RvaReader:
         return data
 
 
-def _find_version_leaf(reader: _RvaReader, root: int) -> int | None:
+class _RangedFile:
+    """A file read piecewise, remembering what it has read and how many bytes that was."""
+
+    def __init__(self, read: RangeRead, size: int) -> None:
+        self._read = read
+        self.size = size
+        self.bytes_read = 0
+        self._chunks: list[tuple[int, bytes]] = []
+
+    def read(self, offset: int, length: int, *, prefetch: int = 0) -> bytes:
+        """``length`` bytes at ``offset`` (fewer at the end of the file); with
+        ``prefetch``, read that much at once and serve later reads inside it from memory."""
+        length = max(0, min(length, self.size - offset))
+        for start, chunk in self._chunks:
+            if start <= offset and offset + length <= start + len(chunk):
+                return chunk[offset - start : offset - start + length]
+        want = min(max(length, prefetch), self.size - offset)
+        data = bytes(self._read(offset, want)) if want > 0 else b""
+        self.bytes_read += len(data)
+        if len(data) > want:
+            raise PeError(f"the host sent {len(data)} bytes for a read of {want}")
+        self._chunks.append((offset, data))
+        return data[:length]
+
+
+class _RangedRvaReader:
+    """An image not held here: pefile maps RVAs to offsets from the section table, and
+    only the bytes asked for are fetched (directories with a prefetch, the leaf exactly)."""
+
+    def __init__(self, pe: pefile.PE, ranged: _RangedFile) -> None:
+        self._pe = pe
+        self._file = ranged
+
+    def read(self, rva: int, length: int, *, partial: bool = False) -> bytes:
+        try:
+            offset = int(self._pe.get_offset_from_rva(rva))
+        except pefile.PEFormatError:
+            raise PeError(f"resource data at RVA {rva:#x} lies outside the file") from None
+        if offset < 0 or offset >= self._file.size:
+            raise PeError(f"resource data at RVA {rva:#x} lies outside the file")
+        data = self._file.read(offset, length, prefetch=0 if partial else _DIRECTORY_PREFETCH)
+        if len(data) < length and not partial:
+            raise PeError(f"resource data at RVA {rva:#x} is truncated")
+        return data
+
+
+def _find_version_leaf(reader: _Reader, root: int) -> int | None:
     """Walk type -> name -> language to the first RT_VERSION data entry's RVA."""
     directory = root
     visited: set[int] = set()
@@ -147,7 +255,7 @@ def _find_version_leaf(reader: _RvaReader, root: int) -> int | None:
     return None
 
 
-def _directory_entries(reader: _RvaReader, rva: int) -> Iterator[tuple[int | None, int]]:
+def _directory_entries(reader: _Reader, rva: int) -> Iterator[tuple[int | None, int]]:
     header = reader.read(rva, 16)
     named, ids = struct.unpack_from("<HH", header, 12)
     count = named + ids

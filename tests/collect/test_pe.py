@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import random
 import struct
@@ -8,9 +9,10 @@ from pathlib import Path
 import pefile
 import pytest
 
-from kbscan.collect.pe import MAX_PE_BYTES, PeError, read_pe_bytes, read_pe_file
+from kbscan.collect import pe as pe_module
+from kbscan.collect.pe import MAX_PE_BYTES, PeError, read_pe_bytes, read_pe_file, read_pe_ranges
 from kbscan.versions import FileVersion
-from tests.helpers import PE_DIR, fixture_dll
+from tests.helpers import FULL_SIZE_DLL, PE_DIR, fixture_dll
 
 FIXTURE_FILES = sorted(PE_DIR.glob("*.dll"))
 
@@ -171,3 +173,101 @@ def test_pe_without_version_resource_reads_machine_only() -> None:
     struct.pack_into("<II", data, offset, 0, 0)
     info = read_pe_bytes(bytes(data), "noversion.dll")
     assert info.file_version is None and info.machine == "x64"
+
+
+# --- ranged reads: the version of a file that is not here ----------------------------
+
+
+class _Ranges:
+    """A file read piecewise, as over SMB: every (offset, length) asked is kept."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.asked: list[tuple[int, int]] = []
+
+    def __call__(self, offset: int, length: int) -> bytes:
+        self.asked.append((offset, length))
+        return self.data[offset : offset + length]
+
+
+@pytest.mark.parametrize(
+    "path", [*FIXTURE_FILES, FULL_SIZE_DLL, *_windows_binaries_shipped_with_pip()], ids=str
+)
+def test_ranged_read_gives_what_the_whole_file_gives(path: Path) -> None:
+    data = path.read_bytes()
+    whole = read_pe_bytes(data, str(path))
+    ranges = _Ranges(data)
+    ranged = read_pe_ranges(ranges, len(data), str(path))
+    assert ranged.file_version == whole.file_version
+    assert ranged.product_version == whole.product_version
+    assert ranged.version_text == whole.version_text
+    assert (ranged.machine, ranged.machine_code, ranged.size) == (
+        whole.machine,
+        whole.machine_code,
+        whole.size,
+    )
+    assert ranged.sha256 is None and whole.sha256 is not None  # no digest from pieces
+    assert ranged.bytes_read == sum(min(n, len(data) - o) for o, n in ranges.asked)
+    assert whole.bytes_read is None
+
+
+def test_ranged_read_of_a_full_size_dll_fetches_headers_resources_and_leaf_only() -> None:
+    data = FULL_SIZE_DLL.read_bytes()
+    assert len(data) == 501_760  # KB934709's table: Aqueue.dll 6.0.3790.4094, x86
+    ranges = _Ranges(data)
+    info = read_pe_ranges(ranges, len(data), "aqueue.dll")
+    assert str(info.file_version) == "6.0.3790.4094"
+    pe = pefile.PE(data=data, fast_load=True)
+    rsrc = next(s for s in pe.sections if s.Name.startswith(b".rsrc"))
+    code = next(s for s in pe.sections if s.Name.startswith(b".text"))
+    for offset, length in ranges.asked:
+        in_headers = offset + length <= pe.OPTIONAL_HEADER.SizeOfHeaders + 4096
+        in_rsrc = offset >= rsrc.PointerToRawData
+        assert in_headers or in_rsrc, (offset, length)
+        assert offset >= code.PointerToRawData + code.SizeOfRawData or offset + length <= 4096
+    assert info.bytes_read is not None and info.bytes_read < 12 * 1024  # of 490 KiB
+    assert len(ranges.asked) <= 4
+
+
+def test_ranged_read_of_every_truncation_is_a_clean_result_or_error() -> None:
+    data = fixture_dll("x86", "6.0.3790.4094").read_bytes()
+    for cut in range(1, len(data), 11):
+        part = data[:cut]
+        with contextlib.suppress(PeError):
+            read_pe_ranges(_Ranges(part), cut, "cut.dll")
+
+
+def test_ranged_read_of_random_bit_flips_never_crashes() -> None:
+    data = fixture_dll("x64", "6.0.3790.4094").read_bytes()
+    rng = random.Random(445)
+    for _ in range(200):
+        mutated = bytearray(data)
+        for _ in range(rng.randint(1, 8)):
+            mutated[rng.randrange(len(mutated))] ^= 1 << rng.randrange(8)
+        with contextlib.suppress(PeError):
+            read_pe_ranges(_Ranges(bytes(mutated)), len(mutated), "flipped.dll")
+
+
+def test_a_host_answering_more_than_asked_is_an_error() -> None:
+    data = fixture_dll("x86", "6.0.3790.4094").read_bytes()
+    with pytest.raises(PeError, match="bytes for a read of"):
+        read_pe_ranges(lambda offset, length: data + data, len(data), "flood.dll")
+
+
+def test_an_empty_file_is_an_error() -> None:
+    with pytest.raises(PeError, match="empty"):
+        read_pe_ranges(_Ranges(b""), 0, "empty.dll")
+
+
+@pytest.mark.parametrize("first_read", [64, 100, 200, 300])
+def test_ranged_read_follows_headers_beyond_the_first_read(
+    first_read: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An image whose NT headers or section table lie past the first read (a long DOS
+    stub): the file header, then the section table, are fetched where they are."""
+    monkeypatch.setattr(pe_module, "_HEADER_BYTES", first_read)
+    data = fixture_dll("x64", "6.0.3790.4094").read_bytes()
+    ranges = _Ranges(data)
+    info = read_pe_ranges(ranges, len(data), "aqueue.dll")
+    assert str(info.file_version) == "6.0.3790.4094"
+    assert ranges.asked[0] == (0, first_read) and len(ranges.asked) >= 3
