@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.model import FailureCategory, Status
-from kbscan.simulator.hostile import HOSTILE_BEHAVIOURS, HostileEndpoint
+from kbscan.simulator.hostile import HTTP_BEHAVIOURS, HostileEndpoint
 from tests.simfleet import PASSWORD, USER, fleet, variant
 
 DEADLINE = 3.0
@@ -44,7 +44,8 @@ EXPECTED: dict[str, tuple[FailureCategory | frozenset[FailureCategory], str] | S
     "timeout": (FailureCategory.TIMEOUT, ""),
     # 80 MB in 256 KB Receives: the 64 MiB cap, or on a loaded machine the deadline first
     "huge-output": (
-        frozenset({FailureCategory.UNPARSEABLE_OUTPUT, FailureCategory.TIMEOUT}), "",
+        frozenset({FailureCategory.UNPARSEABLE_OUTPUT, FailureCategory.TIMEOUT}),
+        "",
     ),
     "wrong-relates-to": (FailureCategory.UNPARSEABLE_OUTPUT, "not what WS-Management sends"),
     "bad-base64": (FailureCategory.UNPARSEABLE_OUTPUT, "not what WS-Management sends"),
@@ -83,7 +84,7 @@ def hostile_fleet(folder: Path, copies: int = 1) -> Iterator[HostileFleet]:
         for c in range(copies)
         for name, (base, kind) in SIMULATED.items()
     ]
-    endpoints = {b: HostileEndpoint(b) for b in HOSTILE_BEHAVIOURS}
+    endpoints = {b: HostileEndpoint(b) for b in HTTP_BEHAVIOURS}
     try:
         with fleet(sims, operation_timeout=1.0) as simulated:
             inventory = simulated.write_inventory(folder / "inventory.csv", transport="ntlm")

@@ -1,4 +1,5 @@
-"""A simulated fleet: one loopback listener per host profile, and the inventory for it."""
+"""A simulated fleet: one loopback listener per host profile (WinRM, and SMB when asked
+for), and the inventory for it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import os
 import socket
 import ssl
 import tempfile
+import threading
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -31,6 +33,7 @@ class SimulatedFleet:
         *,
         operation_timeout: float = 2.0,
         tls: ssl.SSLContext | None = None,
+        smb: bool = False,
     ) -> None:
         self.hosts = hosts
         self.username = username
@@ -39,6 +42,9 @@ class SimulatedFleet:
         self.tls = tls
         self.running: dict[str, SimulatedHost] = {}
         self.endpoints: dict[str, tuple[str, int]] = {}
+        self.smb = smb
+        self.smb_running: dict[str, Any] = {}  # host -> SmbEndpoint
+        self.smb_endpoints: dict[str, tuple[str, int]] = {}
 
     @classmethod
     def from_folder(cls, folder: Path, username: str, password: str, **kw: Any) -> SimulatedFleet:
@@ -56,8 +62,10 @@ class SimulatedFleet:
         self._previous_user_file = os.environ.get("NTLM_USER_FILE")
         os.environ["NTLM_USER_FILE"] = self._user_file.name
         self._acceptor = Acceptor()
+        if self.smb:
+            self._start_smb()
         for host in self.hosts:
-            if host.behaviour == "down":
+            if host.behaviour in ("down", "absent"):
                 self.endpoints[host.host] = ("127.0.0.1", _closed_port())
                 continue
             sim = SimulatedHost(
@@ -82,6 +90,16 @@ class SimulatedFleet:
             sim.stop()
         self._acceptor.close()
         self.running.clear()
+        # each endpoint's listeners wait out a poll interval to stop: stop them together
+        stopping = [
+            threading.Thread(target=endpoint.stop, name="sim-smb-stop")
+            for endpoint in self.smb_running.values()
+        ]
+        for thread in stopping:
+            thread.start()
+        for thread in stopping:
+            thread.join()
+        self.smb_running.clear()
         if self._previous_user_file is None:
             os.environ.pop("NTLM_USER_FILE", None)
         else:
@@ -89,24 +107,52 @@ class SimulatedFleet:
         with contextlib.suppress(OSError):
             os.unlink(self._user_file.name)
 
-    def write_inventory(self, path: Path, transport: str = "basic") -> Path:
-        """A CSV inventory naming each host with the loopback address and port it has."""
+    def _start_smb(self) -> None:
+        # impacket is an optional extra; only a fleet that serves SMB needs it
+        from kbscan.simulator.smb_endpoint import SmbEndpoint, smb_behaviour
+
+        for host in self.hosts:
+            if smb_behaviour(host) == "down":
+                self.smb_endpoints[host.host] = ("127.0.0.1", _closed_port())
+                continue
+            endpoint = SmbEndpoint(host, self.username, self._password)
+            self.smb_running[host.host] = endpoint
+            self.smb_endpoints[host.host] = endpoint.address
+
+    def write_inventory(
+        self, path: Path, transport: str = "basic", protocols: dict[str, str] | None = None
+    ) -> Path:
+        """A CSV inventory naming each host with the loopback address and port it has
+        (and, when the fleet serves SMB, its SMB port and the protocol its profile asks
+        for: a profile's ``extra.protocol``, or ``protocols``)."""
+        header = ["host", "address", "port", "transport", "scheme", "site", "owner"]
+        if self.smb:
+            header.append("smb_port")
+        if protocols is None and self.smb and any(h.extra.get("protocol") for h in self.hosts):
+            protocols = {
+                h.host: str(h.extra["protocol"]) for h in self.hosts if h.extra.get("protocol")
+            }
+        if protocols is not None:
+            header.append("protocol")
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
-            writer.writerow(["host", "address", "port", "transport", "scheme", "site", "owner"])
+            writer.writerow(header)
             for host in self.hosts:
                 address, port = self.endpoints[host.host]
-                writer.writerow(
-                    [
-                        host.host,
-                        address,
-                        port,
-                        transport,
-                        "https" if self.tls else "http",
-                        host.extra.get("site", ""),
-                        host.extra.get("owner", ""),
-                    ]
-                )
+                row: list[object] = [
+                    host.host,
+                    address,
+                    port,
+                    transport,
+                    "https" if self.tls else "http",
+                    host.extra.get("site", ""),
+                    host.extra.get("owner", ""),
+                ]
+                if self.smb:
+                    row.append(self.smb_endpoints[host.host][1])
+                if protocols is not None:
+                    row.append(protocols.get(host.host, ""))
+                writer.writerow(row)
         return path
 
     def requests(self) -> int:

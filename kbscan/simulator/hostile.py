@@ -27,7 +27,11 @@ HOSTILE_BEHAVIOURS = (
     "http500-html",  # 500 with an HTML error page, as a broken proxy sends
     "auth-loop",  # 401 to every request, for ever
     "redirect",  # 302 to another address
+    "smb-drip",  # to the SMB negotiation: a NetBIOS header, then one byte per interval
+    "smb-nonsense",  # to every SMB message: a well-framed answer that is not SMB
 )
+# What a WinRM client meets (the rest answer only a client that speaks first, as SMB's does)
+HTTP_BEHAVIOURS = tuple(b for b in HOSTILE_BEHAVIOURS if not b.startswith("smb-"))
 
 _BOMB = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -153,6 +157,9 @@ class HostileEndpoint:
         if b == "silent":
             self._stop.wait()
             return
+        if b.startswith("smb-"):
+            self._behave_smb(client)
+            return
         while self._read_request(client):
             if b == "drip-body":
                 self._answer(client, "200 OK", {"Content-Type": "application/soap+xml",
@@ -187,6 +194,16 @@ class HostileEndpoint:
                 return
             status, headers, body = canned
             self._answer(client, status, headers, body)
+
+    def _behave_smb(self, client: socket.socket) -> None:
+        """Below SMB: the client speaks first (its negotiation), then gets this."""
+        client.settimeout(0.2)
+        while self._recv(client) is not None:
+            if self.behaviour == "smb-drip":
+                self._answer_partial(client, b"\x00\x00\x10\x00")  # 4,096 bytes follow...
+                self._trickle(client, b"\xffSMB" + b"\x72" * 4092)  # ...one per interval
+                return
+            self._answer_partial(client, b"\x00\x00\x00\x20" + b"NOT-SMB-AT-ALL! " * 2)
 
     def _canned(self) -> tuple[str, dict[str, str], bytes] | None:
         """The answers that are one HTTP reply, given to every request of a connection."""

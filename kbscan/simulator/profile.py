@@ -25,6 +25,7 @@ BEHAVIOURS = (
     "never-done",  # Receive answers at once, Running, with no output, for ever
     "wrong-relates-to",  # replies name another request's MessageID
     "bad-base64",  # a stream whose content is not base64
+    "absent",  # no WinRM listener (Server 2003 as shipped); the host answers over SMB
 )
 
 
@@ -48,6 +49,7 @@ class SimHost:
     delay: float = 0.0  # seconds added to every request ("slow")
     shell_32bit: bool = False  # the WinRM shell runs as a 32-bit process on x64
     sysnative: bool = True  # KB942589 installed (Sysnative alias exists)
+    smb_behaviour: str | None = None  # the SMB endpoint's fault; None: the WinRM one's twin
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -101,5 +103,6 @@ def profile_from_json(data: dict[str, Any], files_dir: Path) -> SimHost:
         delay=float(data.get("delay", 0.0)),
         shell_32bit=bool(data.get("shell_32bit", False)),
         sysnative=bool(data.get("sysnative", True)),
+        smb_behaviour=(data.get("smb") or {}).get("behaviour"),
         extra=dict(data.get("extra") or {}),
     )

@@ -25,7 +25,7 @@ _WMI_ALIASES = {
     "qfe": "Win32_QuickFixEngineering",
     "process": "Win32_Process",
 }
-_SC_STATES = {
+SC_STATES = {
     "STOPPED": 1,
     "START_PENDING": 2,
     "STOP_PENDING": 3,
@@ -274,7 +274,7 @@ class Shell:
             )
             out.code = 1060
             return
-        code = _SC_STATES.get(state, 1)
+        code = SC_STATES.get(state, 1)
         flags = (
             "(STOPPABLE, PAUSABLE, ACCEPTS_SHUTDOWN)"
             if state == "RUNNING"
