@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from kbscan import __version__
+from kbscan.collect.choose import Access, Protocol, ProtocolCollector
 from kbscan.collect.interface import FactsSource
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
 from kbscan.collect.plan import plan_for
-from kbscan.collect.winrm import WinrmCollector, WinrmSettings
+from kbscan.collect.smb import SmbSettings, impacket_missing
+from kbscan.collect.winrm import WinrmSettings
 from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
 from kbscan.gate.diff import diff
@@ -194,13 +196,18 @@ def scan_fleet(
     now: datetime | None = None,
     baseline: Path | None = None,
     processes: int | None = None,
+    smb: SmbSettings | None = None,
+    protocol: Protocol = Protocol.WINRM,
 ) -> ScanOutcome:
-    """``kbscan scan``: collect every inventory host over WinRM once for the whole set of
-    KBs, journal, judge each (host, KB), report. ``processes``: None is the machine's
-    cores (one per 50 hosts at least)."""
+    """``kbscan scan``: collect every inventory host once for the whole set of KBs, over
+    its protocol (the inventory's column, else ``protocol``), journal, judge each (host,
+    KB), report. ``smb``: how to reach hosts over SMB; by default the WinRM account and
+    deadline. ``processes``: None is the machine's cores (one per 50 hosts at least)."""
     kbs = kb_set(kb_ids, kb_dir, baseline)
     plan = plan_for(kbs.kbs)
     inventory = read_inventory(inventory_path)
+    access = Access(settings, smb or smb_settings_like(settings), protocol)
+    access.check(inventory.targets)
     journal = Journal(out_dir / "facts.jsonl")
     done: dict[str, HostFacts] = {}
     if resume:
@@ -215,7 +222,7 @@ def scan_fleet(
     try:
         results, stats = scan_targets(
             targets,
-            lambda: WinrmCollector(plan, settings).collect,
+            lambda: ProtocolCollector(plan, access).collect,
             journal,
             workers=workers,
             retries=retries,
@@ -244,22 +251,36 @@ def scan_fleet(
     )
 
 
+def smb_settings_like(settings: WinrmSettings) -> SmbSettings:
+    """SMB with the WinRM account, transport (Kerberos or NTLM) and per-host bounds."""
+    return SmbSettings(
+        username=settings.username,
+        password=settings.password,
+        kerberos=settings.transport == "kerberos",
+        read_timeout=float(settings.read_timeout),
+        deadline=settings.deadline,
+    )
+
+
 DEMO_USER = "DEMO\\kbscan-svc"
 
 
 def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) -> ScanOutcome:
-    """``kbscan demo``: serve the demo fleet on loopback and scan it over real WinRM once
-    for its baseline (data/demo/baseline.toml: KB934709 and two real multi-platform KBs);
-    write the baseline's reports, and each KB's own from the same facts.
+    """``kbscan demo``: serve the demo fleet on loopback and scan it once for its baseline
+    (data/demo/baseline.toml: KB934709 and two real multi-platform KBs); write the
+    baseline's reports, and each KB's own from the same facts.
 
     The simulated hosts speak WS-Management to pywinrm exactly as a scan of real servers
-    would; the password is made up for this run and lives only in memory.
+    would, and SMB with the remote registry to impacket: hosts with no WinRM listener are
+    read over SMB (--protocol auto), one because the inventory says so. Without impacket
+    the demo is WinRM alone. The password is made up for this run and lives only in memory.
     """
     password = secrets.token_urlsafe(18)
     out_dir.mkdir(parents=True, exist_ok=True)
     demo = data_dir() / "demo"
+    smb = impacket_missing() is None  # the demo's SMB half needs kbscan[smb]
     with SimulatedFleet.from_folder(
-        demo / "fleet", DEMO_USER, password, operation_timeout=1.0
+        demo / "fleet", DEMO_USER, password, operation_timeout=1.0, smb=smb
     ) as fleet:
         inventory = fleet.write_inventory(out_dir / "demo-inventory.csv", transport="ntlm")
         settings = WinrmSettings(
@@ -269,13 +290,14 @@ def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) ->
             fetch_files=True,
             read_timeout=4,
             operation_timeout=2,
-            deadline=3.0,
+            deadline=4.0,
         )
         options: dict[str, Any] = {"workers": 16, "retries": 1}
         options.update(scan_options)
         outcome = scan_fleet(
-            inventory, (), out_dir, settings, now=now, baseline=demo / "baseline.toml", **options
-        )
+            inventory, (), out_dir, settings, now=now, baseline=demo / "baseline.toml",
+            protocol=Protocol.AUTO if smb else Protocol.WINRM, **options,
+        )  # fmt: skip
     written = list(outcome.written)
     facts = tuple({f.host: f.facts for f in outcome.evaluation.findings}.values())
     for kb in outcome.evaluation.kbs:

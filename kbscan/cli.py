@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 from kbscan import __version__, app
+from kbscan.collect.choose import PROTOCOLS, Protocol
+from kbscan.collect.smb import impacket_missing
 from kbscan.collect.winrm import WinrmSettings, transport_missing
 from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
@@ -212,6 +214,14 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
         help="allow basic authentication without TLS (the password travels in clear)",
     )
     c.add_argument("--keyring", metavar="SERVICE", help="read the password from the system keyring")
+    c.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="winrm",
+        help="how to read hosts the inventory's protocol column does not name: WinRM, SMB "
+        "with the remote registry (needs kbscan[smb]), or WinRM falling back to SMB where no "
+        "WinRM listener answers",
+    )
     f = p.add_argument_group("fleet")
     f.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts at once")
     f.add_argument(
@@ -338,6 +348,12 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             f"pywinrm does not have here: {missing}\n"
         )
         return EXIT_INPUT
+    if args.protocol != "winrm" and (needs := impacket_missing()) is not None:
+        stderr.write(
+            f"kbscan: error: --protocol {args.protocol} reads hosts over SMB with impacket, "
+            f"which is not installed: {needs}\n"
+        )
+        return EXIT_INPUT
     password = obtain_password(args.transport, args.username, args.keyring)
     settings = WinrmSettings(
         username=args.username,
@@ -371,6 +387,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             on_result=progress.update,
             baseline=args.baseline,
             processes=args.processes,
+            protocol=Protocol(args.protocol),
         )
     return _report(outcome, stdout, stderr)
 
@@ -382,7 +399,7 @@ def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stde
         rate = st.hosts / st.seconds if st.seconds else 0.0
         stdout.write(
             f"\nScanned {st.hosts} hosts in {st.seconds:.1f} s ({rate:.1f} hosts/s, "
-            f"{st.round_trips} WinRM round trips, {st.retries} retries"
+            f"{st.round_trips} round trips, {st.retries} retries"
             + (f", {st.skipped} resumed from the journal" if st.skipped else "")
             + f"); facts in {outcome.journal}\n"
         )

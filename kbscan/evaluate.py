@@ -59,6 +59,17 @@ _UNKNOWN_ACTIONS = {
     FailureCategory.UNPARSEABLE_FACTS: "Fix or recollect this host's facts, then evaluate again.",
     FailureCategory.INCOMPLETE_FACTS: "Rescan; the collection missed facts needed to judge.",
     FailureCategory.BAD_INVENTORY_ROW: "Fix the host's inventory row, then rescan.",
+    FailureCategory.SMB_FAULT: "Read the SMB error, fix the host's sharing or RPC services, "
+    "then rescan.",
+}
+# Over SMB the same categories call for other checks: the port, the services, the rights.
+_SMB_ACTIONS = {
+    FailureCategory.UNREACHABLE: "Check that the host is up, port 445 reaches it and the "
+    "Remote Registry service runs, then rescan (or scan it over WinRM).",
+    FailureCategory.REFUSED_CREDENTIALS: "Check the account and its password; it must be an "
+    "administrator of the host (ADMIN$, the remote registry), then rescan.",
+    FailureCategory.TIMEOUT: "Check the host's load and the network path to port 445; "
+    "rescan with a longer --deadline.",
 }
 
 
@@ -123,7 +134,9 @@ class _Judge:
             return self.finding(
                 Status.UNKNOWN,
                 f"{f.failure.category.value}: {f.failure.message}",
-                _UNKNOWN_ACTIONS[f.failure.category],
+                (_SMB_ACTIONS if f.collector == "smb" else {}).get(
+                    f.failure.category, _UNKNOWN_ACTIONS[f.failure.category]
+                ),
                 decided_by=Evidence.NONE,
             )
         os_ = f.os
@@ -445,7 +458,8 @@ class _Judge:
         return judged(
             Status.COMPLIANT,
             f"{row.name} {installed} is at or above {required} ({row.label})"
-            + self.superseded(row, installed),
+            + self.superseded(row, installed)
+            + self.restart_unseen(found),
         )
 
     def superseded(self, row: FileRow, installed: FileVersion) -> str:
@@ -485,6 +499,25 @@ class _Judge:
             if rename.destination and _same_path(rename.destination, path, self.facts.system_root):
                 return f"{rename.source} -> {rename.destination}"
         return None
+
+    def restart_unseen(self, found: FileFacts) -> str:
+        """What the finding must say when no process start was collected (over SMB they
+        cannot be): a restart check that was not made is never claimed."""
+        process = self.kb.restart.process
+        if process is None or self.facts.process_starts is not None or found.modified is None:
+            return ""
+        booted = self.facts.system_started
+        if booted is not None and _comparable(booted, found.modified) and booted > found.modified:
+            return (
+                f"; {process}'s start was not collected, but the host's Server service "
+                f"started at {booted.isoformat()} (srvsvc; it starts at boot), after the file "
+                "was written: no old copy should be loaded"
+            )
+        return (
+            f"; not verified that {process} restarted after the file was written "
+            f"({found.modified.isoformat()}): process start times were not collected "
+            f"({self.facts.collector}) and no replacement is pending"
+        )
 
     def stale_process(self, found: FileFacts) -> str | None:
         process = self.kb.restart.process

@@ -20,7 +20,11 @@ from kbscan.model import Target
 MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic", "certificate")
 _HOST_RE = re.compile(r"^[A-Za-z0-9_.:\[\]-]{1,255}$")
-_KNOWN = {"host", "address", "port", "transport", "scheme", "site", "owner", "username"}
+_KNOWN = {
+    "host", "address", "port", "transport", "scheme", "site", "owner", "username", "protocol",
+    "smb_port",
+}  # fmt: skip
+PROTOCOLS = ("winrm", "smb", "auto")
 _ALIASES = {
     "hostname": "host", "name": "host", "computer": "host", "server": "host",
     "ansible_host": "address", "ip": "address", "ansible_port": "port",
@@ -227,6 +231,14 @@ def _add(
     scheme = (fields.get("scheme") or "").lower() or None
     if scheme is not None and scheme not in ("http", "https"):
         return bad(f"scheme {scheme!r} is not http or https")
+    protocol = (fields.get("protocol") or "").lower() or None
+    if protocol is not None and protocol not in PROTOCOLS:
+        return bad(f"protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
+    smb_port = None
+    if fields.get("smb_port"):
+        if not fields["smb_port"].isdigit() or not 0 < int(fields["smb_port"]) < 65536:
+            return bad(f"smb_port {fields['smb_port'][:20]!r} is not a number from 1 to 65535")
+        smb_port = int(fields["smb_port"])
     key = host.lower()
     if key in targets:
         first = targets[key].line
@@ -248,5 +260,7 @@ def _add(
         transport=transport,
         scheme=scheme,
         username=fields.get("username") or None,
+        protocol=protocol,
+        smb_port=smb_port,
         line=number,
     )

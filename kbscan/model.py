@@ -51,6 +51,7 @@ class FailureCategory(StrEnum):
     REFUSED_CREDENTIALS = "refused credentials"
     TIMEOUT = "timeout"
     WINRM_FAULT = "WinRM fault"
+    SMB_FAULT = "SMB fault"  # the host answered SMB or MS-RPC with an error kbscan cannot use
     UNPARSEABLE_OUTPUT = "unparseable output"
     UNPARSEABLE_FACTS = "unparseable facts"
     INCOMPLETE_FACTS = "incomplete facts"

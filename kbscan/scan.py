@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Protocol
 
 from kbscan.collect.deadline import WATCHDOG
-from kbscan.collect.winrm import Collected
+from kbscan.collect.outcome import Collected
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
 
 DEFAULT_WORKERS = 32

@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 from kbscan import app
-from kbscan.collect.winrm import Collected, WinrmSettings
+from kbscan.collect.outcome import Collected
+from kbscan.collect.winrm import WinrmSettings
 from kbscan.journal import Journal
 from kbscan.model import HostFacts, Target
 from kbscan.report.formats import OutputFormat

@@ -168,7 +168,7 @@ def test_a_collector_that_raises_costs_one_host_not_the_scan(tmp_path: Path) -> 
         def collect(target: Target) -> object:
             if target.host == "boom":
                 raise RuntimeError("a bug")
-            from kbscan.collect.winrm import Collected
+            from kbscan.collect.outcome import Collected
             from kbscan.model import HostFacts
 
             return Collected(HostFacts(host=target.host), 1, False)

@@ -15,6 +15,10 @@ records the phase (connecting, TLS handshake, waiting for headers, body still ar
 refuses redirects (they would carry the NTLM exchange to another address) and caps the
 size of an answer. Name resolution is the one step no socket exists for; it is bounded
 by the system resolver's own timeouts.
+
+A library that offers no hook for its sockets (impacket opens its own for SMB) is
+guarded through Python's audit events: with ``capture_connects`` on, every socket the
+conversation's thread connects is registered with its guard before it connects.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import contextlib
 import heapq
 import itertools
 import socket
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -64,6 +69,7 @@ class Guard:
         self.operation = ""
         self.expired_phase: str | None = None
         self.finished = False
+        self.capture_connects = False  # register every socket this thread connects
         self._sockets: list[socket.socket] = []
         self._lock = threading.Lock()
 
@@ -183,6 +189,31 @@ def guarded(seconds: float, *, at: float | None = None) -> Iterator[Guard]:
 def current_guard() -> Guard | None:
     guard: Guard | None = getattr(_current, "guard", None)
     return guard
+
+
+_audit_lock = threading.Lock()
+_audit_installed = False
+
+
+def capture_connects(guard: Guard) -> None:
+    """Register with ``guard`` every socket its thread connects from now on, whichever
+    library opens it: the watchdog can then end a conversation that is stuck anywhere,
+    the connect itself included. The audit hook is installed once per process and costs
+    a dictionary lookup for a thread with no capturing guard."""
+    global _audit_installed
+    with _audit_lock:
+        if not _audit_installed:
+            sys.addaudithook(_on_audit_event)
+            _audit_installed = True
+    guard.capture_connects = True
+
+
+def _on_audit_event(event: str, args: tuple[Any, ...]) -> None:
+    if event != "socket.connect":
+        return
+    guard: Guard | None = getattr(_current, "guard", None)
+    if guard is not None and guard.capture_connects and isinstance(args[0], socket.socket):
+        guard.register(args[0])  # raises DeadlineExceeded past the deadline: no connect
 
 
 class _PhaseMixin:

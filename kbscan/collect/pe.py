@@ -32,7 +32,7 @@ _MAX_DIR_ENTRIES = 4096
 _RT_VERSION = 16
 _FIXED_SIGNATURE = 0xFEEF04BD
 _RESOURCE_DIR_INDEX = 2
-_HEADER_BYTES = 4096  # DOS and NT headers and the section table of any ordinary image
+_HEADER_BYTES = 1024  # SizeOfHeaders of Microsoft's linkers: the headers, the section table
 _MAX_HEADER_BYTES = 64 * 1024
 _DIRECTORY_PREFETCH = 4096  # resource directories sit together at the start of .rsrc
 

@@ -9,7 +9,7 @@ KB later, for what they hold).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from kbscan.model import KbDefinition
 
@@ -18,6 +18,15 @@ from kbscan.model import KbDefinition
 class ProbeFile:
     name: str  # marker-safe name
     kb_path: str  # %SystemRoot%\\system32\\inetsrv\\aqueue.dll
+    # The OS versions ("5.2", "6.1") whose rows name the file; empty: any host may need it.
+    # One command line asks for every file at no cost; a collector that pays a round trip
+    # per file (SMB) reads only those of the host's release.
+    os_versions: tuple[str, ...] = ()
+
+    def wanted_on(self, os_version: str | None) -> bool:
+        if not self.os_versions or not os_version:
+            return True
+        return any(os_version == v or os_version.startswith(v + ".") for v in self.os_versions)
 
 
 @dataclass(frozen=True)
@@ -32,13 +41,24 @@ class CollectionPlan:
 def plan_for(kbs: Iterable[KbDefinition]) -> CollectionPlan:
     kbs = tuple(kbs)
     paths: dict[str, ProbeFile] = {}
+    releases: dict[str, set[str] | None] = {}  # None: some row's release is not known
     for kb in kbs:
+        versions = {p.platform.id: p.platform.os_version for p in kb.platforms}
         for row in kb.files:
             if not row.checkable:
                 continue  # no version to hold the file to: reported, never judged
             key = row.path.lower()
             if key not in paths:
                 paths[key] = ProbeFile(f"f{len(paths)}", row.path)
+                releases[key] = set()
+            known = releases[key]
+            if known is not None and row.platforms and all(p in versions for p in row.platforms):
+                known.update(versions[p] for p in row.platforms)
+            else:
+                releases[key] = None
+    paths = {
+        key: replace(f, os_versions=tuple(sorted(releases[key] or ()))) for key, f in paths.items()
+    }
     services = [s.name.upper() for kb in kbs for s in (*kb.required_services, *kb.restart.services)]
     return CollectionPlan(
         files=tuple(paths.values()),

@@ -402,10 +402,15 @@ def _exchange(values: dict[str, tuple[str, str]] | None) -> tuple[tuple[str, str
         return ()
     major = _reg_int(values.get("MsiProductMajor"))
     minor = _reg_int(values.get("MsiProductMinor"))
+    return (("Exchange Server", exchange_version(major, minor)),)
+
+
+def exchange_version(major: int | None, minor: int | None) -> str:
+    """The Exchange release of its setup key's MsiProductMajor and MsiProductMinor."""
     version = {(6, 0): "2000", (6, 5): "2003"}.get((major or -1, minor or 0))
     if version is None and major == 8:
         version = "2007"
-    return (("Exchange Server", version or "unknown"),)
+    return version or "unknown"
 
 
 def _reg_int(value: tuple[str, str] | None) -> int | None:

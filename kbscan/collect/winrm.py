@@ -33,6 +33,7 @@ from kbscan.collect.deadline import (
     guarded,
     mount,
 )
+from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
@@ -94,13 +95,6 @@ class WinrmSettings:
         return f"{scheme}://{address}:{port}/wsman"
 
 
-@dataclass(frozen=True)
-class Collected:
-    facts: HostFacts
-    round_trips: int
-    transient: bool  # worth retrying (connection refused or reset)
-
-
 class WinrmCollector:
     """Collects what a plan (one KB or a set) needs from one target at a time; build one
     per worker thread."""
@@ -133,7 +127,7 @@ class WinrmCollector:
         )
         try:
             output = self._run(target, trips, guard)
-        except _Failure as failure:
+        except HostFailure as failure:
             log.info(
                 "%s: %s: %s", target.host, failure.category.value, self._scrub(failure.message)
             )
@@ -141,6 +135,7 @@ class WinrmCollector:
                 self._failed(target, started, failure.category, failure.message),
                 trips[0],
                 failure.transient,
+                answered=guard.phase != "connecting",
             )
         facts = parse_probe_output(output, self.plan, target, started, "winrm")
         log.debug("%s: %d bytes in %d round trips", target.host, len(output), trips[0])
@@ -168,7 +163,7 @@ class WinrmCollector:
         transport = target.transport or s.transport
         scheme = target.scheme or s.scheme
         if transport == "basic" and scheme == "http" and not s.allow_basic_over_http:
-            raise _Failure(
+            raise HostFailure(
                 FailureCategory.REFUSED_CREDENTIALS,
                 "basic auth over plain HTTP refused (password in clear text); use https, "
                 "another transport or --allow-basic-over-http",
@@ -207,7 +202,7 @@ class WinrmCollector:
                     with contextlib.suppress(Exception):  # the answer is in hand, or lost
                         self._call(trips, protocol.close_shell, shell_id)
             return output
-        except _Failure:
+        except HostFailure:
             raise
         except Exception as exc:
             raise _classify(exc, guard, target) from None
@@ -237,7 +232,7 @@ class WinrmCollector:
             chunks.append(stdout)
             total += len(stdout)
             if total > MAX_OUTPUT_BYTES:
-                raise _Failure(
+                raise HostFailure(
                     FailureCategory.UNPARSEABLE_OUTPUT,
                     f"output larger than {MAX_OUTPUT_BYTES} bytes; stopped reading",
                 )
@@ -278,63 +273,57 @@ def _guard_session(protocol: Protocol, guard: Guard) -> None:
     transport.build_session = build_guarded  # type: ignore[method-assign]
 
 
-def _classify(exc: Exception, guard: Guard, target: Target) -> _Failure:
+def _classify(exc: Exception, guard: Guard, target: Target) -> HostFailure:
     """Turn whatever the client libraries raised into one host's failure category."""
     if guard.expired or isinstance(exc, DeadlineExceeded) or guard.remaining() <= _SPENT:
         guard.expire()
-        return _Failure(FailureCategory.TIMEOUT, guard.expired_phase or guard.describe())
+        return HostFailure(FailureCategory.TIMEOUT, guard.expired_phase or guard.describe())
     if isinstance(exc, HostileAnswer):
         category = (
             FailureCategory.UNPARSEABLE_OUTPUT if exc.too_large else FailureCategory.WINRM_FAULT
         )
-        return _Failure(category, str(exc))
+        return HostFailure(category, str(exc))
     if isinstance(exc, (InvalidCredentialsError, PermissionError)):  # requests_ntlm: no challenge
-        return _Failure(
+        return HostFailure(
             FailureCategory.REFUSED_CREDENTIALS, "the server rejected the credentials (HTTP 401)"
         )
     if isinstance(exc, WSManFaultError):
         code = exc.wsman_fault_code
         if code == OPERATION_TIMEOUT_FAULT:
-            return _Failure(FailureCategory.TIMEOUT, "WinRM operation timed out")
+            return HostFailure(FailureCategory.TIMEOUT, "WinRM operation timed out")
         detail = f" (code {code})" if code else ""
-        return _Failure(
+        return HostFailure(
             FailureCategory.WINRM_FAULT, f"{exc.fault_subcode or 'fault'}: {exc.reason}{detail}"
         )
     if isinstance(exc, WinRMTransportError):
-        return _Failure(
+        return HostFailure(
             FailureCategory.WINRM_FAULT, f"HTTP {exc.code} with a body that is not a SOAP fault"
         )
     if isinstance(exc, requests.exceptions.SSLError):
-        return _Failure(FailureCategory.UNREACHABLE, f"TLS: {_reason(exc)}")
+        return HostFailure(FailureCategory.UNREACHABLE, f"TLS: {_reason(exc)}")
     if isinstance(exc, (requests.exceptions.ConnectTimeout, requests.exceptions.ReadTimeout)):
         doing = f"{guard.phase} ({guard.operation})" if guard.operation else guard.phase
-        return _Failure(
+        return HostFailure(
             FailureCategory.TIMEOUT, f"no answer within the read timeout: {doing}", transient=True
         )
     if isinstance(exc, requests.exceptions.ConnectionError):
-        return _Failure(FailureCategory.UNREACHABLE, _reason(exc), transient=True)
+        return HostFailure(FailureCategory.UNREACHABLE, _reason(exc), transient=True)
     if isinstance(exc, requests.exceptions.RequestException):
-        return _Failure(FailureCategory.UNREACHABLE, _reason(exc))
+        return HostFailure(FailureCategory.UNREACHABLE, _reason(exc))
     if isinstance(exc, ET.ParseError):
-        return _Failure(FailureCategory.UNPARSEABLE_OUTPUT, "the WinRM reply is not XML")
+        return HostFailure(FailureCategory.UNPARSEABLE_OUTPUT, "the WinRM reply is not XML")
     if isinstance(exc, (AssertionError, StopIteration, KeyError, ValueError)):
-        return _Failure(
+        return HostFailure(
             FailureCategory.UNPARSEABLE_OUTPUT,
             f"the WinRM reply is not what WS-Management sends ({type(exc).__name__})",
         )
     if isinstance(exc, WinRMError):
-        return _Failure(FailureCategory.WINRM_FAULT, f"WinRM: {exc}")
+        return HostFailure(FailureCategory.WINRM_FAULT, f"WinRM: {exc}")
     # a library failing in a way nobody listed: still one host
     log.debug("%s: unexpected %s", target.host, type(exc).__name__)
-    return _Failure(FailureCategory.WINRM_FAULT, f"unexpected client error ({type(exc).__name__})")
-
-
-class _Failure(Exception):
-    def __init__(self, category: FailureCategory, message: str, transient: bool = False):
-        super().__init__(message)
-        self.category = category
-        self.message = message
-        self.transient = transient
+    return HostFailure(
+        FailureCategory.WINRM_FAULT, f"unexpected client error ({type(exc).__name__})"
+    )
 
 
 def _reason(exc: BaseException) -> str:

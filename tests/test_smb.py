@@ -1,0 +1,366 @@
+"""The SMB collector: the real impacket client against the SMB endpoint on loopback,
+through NTLM, with the same host profiles the WinRM simulator serves."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from kbscan import app
+from kbscan.cli import run
+from kbscan.collect.choose import Access, Protocol, ProtocolCollector
+from kbscan.collect.plan import plan_for
+from kbscan.collect.smb import SmbCollector, SmbSettings
+from kbscan.collect.winrm import WinrmSettings
+from kbscan.errors import InputError
+from kbscan.evaluate import evaluate
+from kbscan.inventory import read_inventory
+from kbscan.kb.baseline import KbSet
+from kbscan.model import Arch, FailureCategory, HostFacts, Status, Target
+from kbscan.paths import data_dir
+from kbscan.simulator.fleet import SimulatedFleet
+from kbscan.simulator.hostile import HostileEndpoint
+from kbscan.simulator.profile import SimHost
+from kbscan.simulator.smb_endpoint import SmbEndpoint
+from tests.simfleet import PASSWORD, USER, demo_hosts, variant
+
+BASELINE = data_dir() / "demo" / "baseline.toml"
+SMB = SmbSettings(username=USER, password=PASSWORD, read_timeout=3, deadline=6)
+WINRM = WinrmSettings(
+    username=USER, password=PASSWORD, transport="ntlm", read_timeout=3, operation_timeout=2,
+    deadline=6,
+)  # fmt: skip
+
+
+def _kbs() -> KbSet:
+    return app.kb_set((), None, BASELINE)
+
+
+@pytest.fixture(scope="module")
+def plan_kbs() -> KbSet:
+    return _kbs()
+
+
+def _collect(host: SimHost, kbs: KbSet, settings: SmbSettings = SMB) -> tuple[HostFacts, int]:
+    endpoint = SmbEndpoint(host, USER, PASSWORD)
+    try:
+        target = Target(host=host.host, address="127.0.0.1", smb_port=endpoint.address[1])
+        collected = SmbCollector(plan_for(kbs.kbs), settings).collect(target)
+        return collected.facts, collected.round_trips
+    finally:
+        endpoint.stop()
+
+
+def _demo(name: str) -> SimHost:
+    return next(h for h in demo_hosts() if h.host == name)
+
+
+def test_reads_a_2003_host_as_winrm_does(plan_kbs: KbSet) -> None:
+    facts, trips = _collect(_demo("lon-smtp01"), plan_kbs)
+    assert facts.failure is None and facts.collector == "smb"
+    assert facts.computer_name == "LON-SMTP01" and facts.system_root == "C:\\WINDOWS"
+    assert facts.os is not None
+    assert (facts.os.version, facts.os.service_pack, facts.os.product_type) == ("5.2.3790", 2, 3)
+    assert facts.architecture is Arch.X86
+    assert dict(facts.services or ()) == {"SMTPSVC": "RUNNING", "IISADMIN": "RUNNING"}
+    assert facts.hotfixes == ("KB934709",)
+    assert facts.pending_renames == ()
+    aqueue = next(f for f in facts.files if f.path.lower().endswith("aqueue.dll"))
+    assert aqueue.present and aqueue.binary is not None
+    assert str(aqueue.binary.file_version) == "6.0.3790.4094"
+    assert aqueue.binary.version_text is not None and aqueue.binary.version_text.branch == "qfe"
+    assert aqueue.modified == datetime(2007, 6, 6, 16, 32, tzinfo=UTC)
+    assert aqueue.binary.sha256 is None and aqueue.binary.bytes_read is not None
+    assert aqueue.binary.bytes_read < aqueue.binary.size
+    # what SMB cannot see is said, and nothing is claimed for it
+    assert facts.process_starts is None
+    assert any("inetinfo.exe" in b for b in facts.blind_spots)
+    assert facts.system_started is not None
+    assert trips > 5
+
+
+@pytest.mark.parametrize(
+    ("name", "dialect", "arch"),
+    [("lon-smtp01", "NT LM 0.12", Arch.X86), ("lon-fs01", "SMB 2", Arch.X64)],
+)
+def test_2003_speaks_smb1_only_and_later_releases_smb2(
+    name: str, dialect: str, arch: Arch, plan_kbs: KbSet
+) -> None:
+    from impacket.smbconnection import SMBConnection
+
+    host = _demo(name)
+    endpoint = SmbEndpoint(host, USER, PASSWORD)
+    try:
+        conn = SMBConnection(host.host, "127.0.0.1", sess_port=endpoint.address[1], timeout=3)
+        spoken = conn.getDialect()
+        conn.close()
+    finally:
+        endpoint.stop()
+    if dialect == "NT LM 0.12":
+        assert spoken == "NT LM 0.12"
+    else:
+        assert spoken != "NT LM 0.12"  # an SMB2 dialect number
+    facts, _ = _collect(host, plan_kbs)
+    assert facts.failure is None and facts.architecture is arch
+
+
+def test_a_full_size_dll_is_read_by_ranges_not_copied(plan_kbs: KbSet) -> None:
+    from tests.helpers import FULL_SIZE_DLL
+
+    host = variant("lon-smtp01", "big-smtp01")
+    host.files["c:\\windows\\system32\\inetsrv\\aqueue.dll"].content = FULL_SIZE_DLL.read_bytes()
+    facts, _ = _collect(host, plan_kbs)
+    aqueue = next(f for f in facts.files if f.path.lower().endswith("aqueue.dll"))
+    assert aqueue.binary is not None and aqueue.size == 501_760
+    assert str(aqueue.binary.file_version) == "6.0.3790.4094"
+    assert aqueue.binary.bytes_read is not None and aqueue.binary.bytes_read < 8 * 1024
+
+
+def test_pending_renames_and_a_missing_service_are_read(plan_kbs: KbSet) -> None:
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+    host = variant(
+        "lon-smtp01",
+        "staged01",
+        services={"IISADMIN": "STOPPED"},
+        registry={
+            key: {
+                "PendingFileRenameOperations": [
+                    "REG_MULTI_SZ",
+                    "\\??\\C:\\WINDOWS\\system32\\inetsrv\\SET2.tmp\\0!\\??\\C:\\WINDOWS\\"
+                    "system32\\inetsrv\\aqueue.dll\\0\\0",
+                ]
+            }
+        },
+    )
+    facts, _ = _collect(host, plan_kbs)
+    assert dict(facts.services or ()) == {"SMTPSVC": "", "IISADMIN": "STOPPED"}
+    assert facts.pending_renames is not None and len(facts.pending_renames) == 1
+    assert facts.pending_renames[0].destination.endswith("aqueue.dll")
+    assert facts.hotfixes == ()  # the variant's registry has no update records
+
+
+# --- the faults a real fleet has ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("behaviour", "category", "words"),
+    [
+        ("registry-stopped", FailureCategory.UNREACHABLE, "Remote Registry service"),
+        ("registry-denied", FailureCategory.REFUSED_CREDENTIALS, "remote registry"),
+        ("admin-denied", FailureCategory.REFUSED_CREDENTIALS, "ADMIN$"),
+        ("refuse", FailureCategory.REFUSED_CREDENTIALS, "refused the logon"),
+    ],
+)
+def test_faults_land_in_the_usual_categories_with_clear_words(
+    behaviour: str, category: FailureCategory, words: str, plan_kbs: KbSet
+) -> None:
+    host = variant("lon-smtp01", f"fault-{behaviour}", smb={"behaviour": behaviour})
+    facts, _ = _collect(host, plan_kbs)
+    assert facts.failure is not None
+    assert facts.failure.category is category
+    assert words in facts.failure.message
+    assert PASSWORD not in facts.failure.message
+    if behaviour == "registry-stopped":
+        assert "stopped" in facts.failure.message
+        finding = evaluate(facts, plan_kbs.kbs[0])
+        assert finding.status is Status.UNKNOWN and "445" in finding.action
+
+
+def test_a_closed_port_is_unreachable_and_worth_a_retry(plan_kbs: KbSet) -> None:
+    from kbscan.simulator.fleet import _closed_port
+
+    target = Target(host="off01", address="127.0.0.1", smb_port=_closed_port())
+    collected = SmbCollector(plan_for(plan_kbs.kbs), SMB).collect(target)
+    assert collected.facts.failure is not None
+    assert collected.facts.failure.category is FailureCategory.UNREACHABLE
+    assert "refused" in collected.facts.failure.message and collected.transient
+
+
+def test_a_host_that_hangs_in_the_registry_ends_at_the_deadline(plan_kbs: KbSet) -> None:
+    host = variant("lon-smtp01", "wedged01", smb={"behaviour": "hang"})
+    settings = SmbSettings(username=USER, password=PASSWORD, read_timeout=30, deadline=2)
+    started = time.monotonic()
+    facts, _ = _collect(host, plan_kbs, settings)
+    took = time.monotonic() - started
+    assert facts.failure is not None and facts.failure.category is FailureCategory.TIMEOUT
+    assert "registry" in facts.failure.message
+    assert took < 2 + 1.5  # the read timeout (30 s) does not stretch the deadline
+
+
+@pytest.mark.parametrize("behaviour", ["silent", "smb-drip", "smb-nonsense"])
+def test_misbehaving_endpoints_are_bounded_by_the_wall_clock(
+    behaviour: str, plan_kbs: KbSet
+) -> None:
+    """A drip of one byte every 0.2 s keeps impacket's per-read timeout (10 s here) happy
+    for ever; only the host's deadline ends it."""
+    settings = SmbSettings(username=USER, password=PASSWORD, read_timeout=10, deadline=1.5)
+    with HostileEndpoint(behaviour, interval=0.2) as endpoint:
+        target = Target(host=f"hostile-{behaviour}", address="127.0.0.1", smb_port=endpoint.port)
+        started = time.monotonic()
+        collected = SmbCollector(plan_for(plan_kbs.kbs), settings).collect(target)
+        took = time.monotonic() - started
+    failure = collected.facts.failure
+    assert failure is not None
+    if behaviour == "smb-nonsense":
+        assert failure.category in (FailureCategory.SMB_FAULT, FailureCategory.UNREACHABLE)
+        assert took < 1.5
+    else:
+        assert failure.category is FailureCategory.TIMEOUT
+        assert "connecting" in failure.message or "logging on" in failure.message
+        assert took < 1.5 + 1.0
+
+
+# --- choosing the protocol -----------------------------------------------------------
+
+
+def test_auto_falls_back_to_smb_only_where_no_winrm_listener_answers(
+    tmp_path: Path, plan_kbs: KbSet
+) -> None:
+    hosts = [
+        variant("lon-smtp01", "nowinrm01", behaviour="absent"),
+        variant("lon-smtp01", "refused01", behaviour="refuse", smb={"behaviour": "normal"}),
+        variant("lon-smtp01", "winrm01"),
+    ]
+    with SimulatedFleet(hosts, USER, PASSWORD, operation_timeout=0.5, smb=True) as fleet:
+        inventory = fleet.write_inventory(tmp_path / "inv.csv", transport="ntlm")
+        targets = read_inventory(inventory).targets
+        collector = ProtocolCollector(plan_for(plan_kbs.kbs), Access(WINRM, SMB, Protocol.AUTO))
+        results = {t.host: collector.collect(t).facts for t in targets}
+        smb_logons = {name: ep for name, ep in fleet.smb_running.items()}
+        assert smb_logons  # the endpoints ran
+    assert results["nowinrm01"].collector == "smb" and results["nowinrm01"].failure is None
+    assert results["winrm01"].collector == "winrm" and results["winrm01"].failure is None
+    refused = results["refused01"]
+    assert refused.collector == "winrm"  # a refusal is an answer: SMB was never tried
+    assert refused.failure is not None
+    assert refused.failure.category is FailureCategory.REFUSED_CREDENTIALS
+
+
+def test_inventory_protocol_column_wins_over_the_scan_choice(
+    tmp_path: Path, plan_kbs: KbSet
+) -> None:
+    hosts = [variant("lon-smtp01", "a01"), variant("lon-smtp01", "b01")]
+    with SimulatedFleet(hosts, USER, PASSWORD, operation_timeout=0.5, smb=True) as fleet:
+        inventory = fleet.write_inventory(
+            tmp_path / "inv.csv", transport="ntlm", protocols={"a01": "smb"}
+        )
+        outcome = app.scan_fleet(
+            inventory, "KB934709", tmp_path / "out", WINRM, workers=2, retries=0,
+            protocol=Protocol.WINRM,
+        )  # fmt: skip
+    collectors = {f.host: f.facts.collector for f in outcome.evaluation.findings}
+    assert collectors == {"a01": "smb", "b01": "winrm"}
+    assert all(f.status is Status.COMPLIANT for f in outcome.evaluation.findings)
+
+
+def test_inventory_rejects_an_unknown_protocol(tmp_path: Path) -> None:
+    path = tmp_path / "inv.csv"
+    path.write_text("host,protocol,smb_port\na01,telnet,\nb01,smb,70000\nc01,SMB,4450\n")
+    inventory = read_inventory(path)
+    assert [t.host for t in inventory.targets] == ["c01"]
+    assert inventory.targets[0].protocol == "smb" and inventory.targets[0].smb_port == 4450
+    messages = [str(p) for p in inventory.problems]
+    assert any(":2:" in m and "'telnet' is not one of winrm, smb, auto" in m for m in messages)
+    assert any(":3:" in m and "smb_port '70000'" in m for m in messages)
+
+
+def test_without_impacket_the_scan_says_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "impacket.smbconnection", None)  # as if not installed
+    inventory = tmp_path / "inv.csv"
+    inventory.write_text("host,protocol\na01,smb\n")
+    with pytest.raises(InputError, match=r"pip install 'kbscan\[smb\]'"):
+        Access(WINRM, SMB, Protocol.WINRM).check(read_inventory(inventory).targets)
+    out, err = _Stream(), _Stream()
+    code = run(
+        ["scan", str(inventory), "--kb", "KB934709", "--output", str(tmp_path / "o"),
+         "--username", "x", "--protocol", "auto", "--no-progress"],
+        out, err,
+    )  # fmt: skip
+    assert code == 2
+    assert "pip install 'kbscan[smb]'" in err.getvalue()
+
+
+class _Stream:
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def getvalue(self) -> str:
+        return "".join(self.parts)
+
+
+# --- the done-when: same profile, same status, whichever protocol -----------------
+
+
+def _scan_demo(folder: Path, protocol: Protocol) -> dict[tuple[str, str], tuple[Status, str]]:
+    hosts = demo_hosts()
+    with SimulatedFleet(hosts, USER, PASSWORD, operation_timeout=0.5, smb=True) as fleet:
+        inventory = fleet.write_inventory(folder / "inv.csv", transport="ntlm")
+        # client and endpoints share this process's one interpreter: a long deadline,
+        # so that only the hosts meant to time out do
+        settings = WinrmSettings(
+            username=USER, password=PASSWORD, transport="ntlm", fetch_files=True,
+            read_timeout=4, operation_timeout=2, deadline=20,
+        )  # fmt: skip
+        outcome = app.scan_fleet(
+            inventory, (), folder / "out", settings, workers=8, retries=0,
+            baseline=BASELINE, protocol=protocol, processes=1,
+        )  # fmt: skip
+    return {(f.host, f.kb_id): (f.status, f.reason) for f in outcome.evaluation.findings}
+
+
+def test_every_demo_host_gets_the_same_status_over_smb_as_over_winrm(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
+    (tmp_path / "s").mkdir()
+    over_winrm = _scan_demo(tmp_path / "w", Protocol.WINRM)
+    over_smb = _scan_demo(tmp_path / "s", Protocol.SMB)
+    assert over_winrm.keys() == over_smb.keys()
+    differ = {
+        k: (over_winrm[k], over_smb[k]) for k in over_winrm if over_winrm[k][0] != over_smb[k][0]
+    }
+    for (host, kb), ((w_status, w_reason), (s_status, s_reason)) in differ.items():
+        # the one honest difference: a process start SMB cannot see
+        assert w_status is Status.RESTART_PENDING and "started at" in w_reason, (host, kb)
+        assert s_status is Status.COMPLIANT and "not verified" in s_reason, (host, kb)
+    assert len(differ) <= 2  # the demo's stale-process hosts, nothing else
+    judged = [k for k, (s, _) in over_smb.items() if s is not Status.UNKNOWN]
+    assert len(judged) > 60  # most of the fleet was really read over SMB
+
+
+def test_no_password_in_smb_logs_or_failures(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, plan_kbs: KbSet
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    host = variant("lon-smtp01", "refuse02", smb={"behaviour": "refuse"})
+    facts, _ = _collect(host, plan_kbs)
+    assert facts.failure is not None
+    assert PASSWORD not in caplog.text and PASSWORD not in facts.failure.message
+    assert PASSWORD not in repr(SMB)
+
+
+def test_no_thread_left_behind(plan_kbs: KbSet) -> None:
+    before = {t.name for t in threading.enumerate()}
+    _collect(_demo("lon-smtp01"), plan_kbs)
+    after = {t.name for t in threading.enumerate() if t.name.startswith("kbscan")}
+    assert after <= before | {"kbscan-deadlines"}
+
+
+@pytest.fixture(autouse=True)
+def _quiet_impacket() -> Iterator[None]:
+    logging.getLogger("impacket").setLevel(logging.CRITICAL)
+    yield
