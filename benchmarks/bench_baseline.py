@@ -16,22 +16,19 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from simulated import scan_round, simulator
 
 from kbscan.collect.plan import plan_for
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.inventory import read_inventory
-from kbscan.journal import Journal
 from kbscan.kb.directory import default_source
 from kbscan.paths import data_dir
-from kbscan.scan import scan_targets
 
 USER = "bench"
 BUNDLED = ["KB934709", "KB2492386", "KB981506", "KB318364", "KB319733"]
@@ -54,36 +51,13 @@ def generated_kbs(folder: Path, count: int) -> list[str]:
     return ids
 
 
-def scan_round(
-    targets: list, settings: WinrmSettings, kbs: list, folder: Path
-) -> tuple[float, int, float]:
-    plan = plan_for(kbs)
-    journal = Journal(folder / f"facts-{time.monotonic_ns()}.jsonl")
-    journal.open(fresh=True)
-    cpu = time.process_time()
-    start = time.perf_counter()
-    results, stats = scan_targets(targets, lambda: WinrmCollector(plan, settings).collect,
-                                  journal, workers=settings_workers, retries=0)  # fmt: skip
-    elapsed = time.perf_counter() - start
-    used = time.process_time() - cpu
-    journal.close()
-    failed = [f for f in results.values() if f.failure is not None]
-    assert not failed, failed[0].failure
-    return elapsed, stats.round_trips, used
-
-
-settings_workers = 32
-
-
 def main() -> int:
-    global settings_workers
     p = argparse.ArgumentParser()
     p.add_argument("--hosts", type=int, default=200)
     p.add_argument("--workers", type=int, default=32)
     p.add_argument("--delay", type=float, default=0.02)
     p.add_argument("--rounds", type=int, default=3)
     args = p.parse_args()
-    settings_workers = args.workers
     password = secrets.token_urlsafe(16)
     settings = WinrmSettings(username=USER, password=password, transport="basic",
                              allow_basic_over_http=True)  # fmt: skip
@@ -98,30 +72,24 @@ def main() -> int:
             5: [source.load(k) for k in BUNDLED],
             20: [source.load(k) for k in BUNDLED + generated],
         }
-        inventory = folder / "inventory.csv"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "kbscan.simulator", "--profiles",
-             str(data_dir() / "demo" / "fleet"), "--clone", "lon-smtp01", "--count",
-             str(args.hosts), "--delay", str(args.delay), "--user", USER, "--inventory",
-             str(inventory)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-            env={**os.environ, "KBSCAN_SIM_PASSWORD": password},
-        )  # fmt: skip
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        targets = list(read_inventory(inventory).targets)
-        times: dict[int, list[float]] = {n: [] for n in sets}
-        cpus: dict[int, list[float]] = {n: [] for n in sets}
-        trips: dict[int, int] = {}
-        try:
+        with simulator(
+            data_dir() / "demo" / "fleet", "lon-smtp01", args.hosts, folder, password, USER,
+            delay=args.delay,
+        ) as served:  # fmt: skip
+            targets = list(read_inventory(served.inventory).targets)
+            times: dict[int, list[float]] = {n: [] for n in sets}
+            cpus: dict[int, list[float]] = {n: [] for n in sets}
+            trips: dict[int, int] = {}
             for _ in range(args.rounds):
                 for n, kbs in sets.items():
-                    elapsed, trips[n], used = scan_round(targets, settings, kbs, folder)
-                    times[n].append(elapsed)
-                    cpus[n].append(used)
-        finally:
-            assert server.stdin is not None
-            server.stdin.close()
-            server.wait(timeout=30)
+                    plan = plan_for(kbs)
+                    done = scan_round(
+                        targets, lambda plan=plan: WinrmCollector(plan, settings).collect,
+                        folder, args.workers,
+                    )  # fmt: skip
+                    trips[n] = done.stats.round_trips
+                    times[n].append(done.seconds)
+                    cpus[n].append(done.cpu)
     hosts = len(targets)
     one = statistics.median(times[1])
     print(f"{hosts} simulated hosts, {args.workers} workers, {args.delay * 1000:.0f} ms per "

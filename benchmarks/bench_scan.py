@@ -13,11 +13,9 @@ of each is reported, with kbscan's throughput as a share of the bare loop's.
 from __future__ import annotations
 
 import argparse
-import os
 import resource
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,15 +23,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import winrm
+from simulated import scan_round, simulator
 
 from kbscan.collect.plan import plan_for
 from kbscan.collect.probe import build_probe
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.inventory import read_inventory
-from kbscan.journal import Journal
 from kbscan.kb.directory import default_source
 from kbscan.paths import data_dir
-from kbscan.scan import default_processes, scan_targets
+from kbscan.scan import default_processes
 
 USER = "bench"
 
@@ -53,32 +51,15 @@ def bare_round(targets: list, password: str, probe: str, workers: int) -> tuple[
     return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def cpu_seconds() -> float:
-    """This process's CPU and its collecting children's (reaped when a scan ends)."""
-    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
-
-
 def kbscan_round(
     targets: list, settings: WinrmSettings, kb: object, workers: int, folder: Path,
     processes: int,
-) -> tuple[float, float, int]:
-    journal = Journal(folder / f"facts-{time.monotonic_ns()}.jsonl")
-    journal.open(fresh=True)
-    cpu, wall = cpu_seconds(), time.perf_counter()
-    results, stats = scan_targets(
-        targets,
-        lambda: WinrmCollector(plan_for([kb]), settings).collect,  # type: ignore[list-item]
-        journal,
-        workers=workers,
-        retries=0,
-        processes=processes,
-    )
-    elapsed, used = time.perf_counter() - wall, cpu_seconds() - cpu
-    journal.close()
-    failed = [f for f in results.values() if f.failure is not None]
-    assert not failed, failed[0].failure
-    return elapsed, used, stats.round_trips
+) -> tuple[float, float, int]:  # fmt: skip
+    done = scan_round(
+        targets, lambda: WinrmCollector(plan_for([kb]), settings).collect,  # type: ignore[list-item]
+        folder, workers, processes,
+    )  # fmt: skip
+    return done.seconds, done.cpu, done.stats.round_trips
 
 
 def main() -> int:
@@ -98,48 +79,17 @@ def main() -> int:
     )
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        inventory = folder / "inventory.csv"
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kbscan.simulator",
-                "--profiles",
-                str(data_dir() / "demo" / "fleet"),
-                "--clone",
-                "lon-smtp01",
-                "--count",
-                str(args.hosts),
-                "--delay",
-                str(args.delay),
-                "--user",
-                USER,
-                "--inventory",
-                str(inventory),
-                "--processes",
-                str(args.sim_processes),
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "KBSCAN_SIM_PASSWORD": password},
-        )
-        assert server.stdout is not None and server.stdout.readline().strip() == "ready"
-        targets = list(read_inventory(inventory).targets)
-        processes = args.processes or default_processes(len(targets))
-        bare, ours = [], []
-        try:
+        with simulator(
+            data_dir() / "demo" / "fleet", "lon-smtp01", args.hosts, folder, password, USER,
+            delay=args.delay, processes=args.sim_processes,
+        ) as served:  # fmt: skip
+            targets = list(read_inventory(served.inventory).targets)
+            processes = args.processes or default_processes(len(targets))
+            bare, ours = [], []
             for _ in range(args.rounds):
                 bare.append(bare_round(targets, password, probe, args.workers))
-                ours.append(
-                    kbscan_round(targets, settings, kb, args.workers, folder, processes)
-                )
-        finally:
-            assert server.stdin is not None and server.stdout is not None
-            server.stdin.close()
-            tail = server.stdout.read()
-            server.wait(timeout=60)
-        sim_cpu = float(tail.split("cpu ")[-1].split()[0]) if "cpu " in tail else float("nan")
+                ours.append(kbscan_round(targets, settings, kb, args.workers, folder, processes))
+        sim_cpu = served.cpu
     n = len(targets)
     bare_wall = statistics.median(b[0] for b in bare)
     bare_cpu = statistics.median(b[1] for b in bare)

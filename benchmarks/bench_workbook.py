@@ -45,11 +45,20 @@ def build(n: int, kbs: int = 1) -> object:
     findings = []
     for i in range(n):
         base = bases[i % 3]
-        facts = replace(base, host=f"srv{i:06d}",
-                        target=Target(f"srv{i:06d}", site=sites[i % 4], owner=f"team{i % 7}"))
+        facts = replace(
+            base,
+            host=f"srv{i:06d}",
+            target=Target(f"srv{i:06d}", site=sites[i % 4], owner=f"team{i % 7}"),
+        )
         findings.extend(evaluate(facts, k) for k in kb_set)
-    return Evaluation(kb_set, tuple(findings), "generated", datetime.now(UTC), "bench",
-                      name="baseline" if kbs > 1 else "")
+    return Evaluation(
+        kb_set,
+        tuple(findings),
+        "generated",
+        datetime.now(UTC),
+        "bench",
+        name="baseline" if kbs > 1 else "",
+    )
 
 
 def peak_mib() -> float:
@@ -72,8 +81,12 @@ def child(kind: str, n: int, out: Path) -> dict[str, float]:
         frame = pd.DataFrame([finding_row(f) for f in evaluation.findings])  # type: ignore[attr-defined]
         frame.to_excel(out, sheet_name="Hosts", index=False)
     seconds = time.perf_counter() - start
-    return {"seconds": seconds, "peak_mib": peak_mib(), "extra_mib": peak_mib() - before,
-            "bytes": out.stat().st_size}
+    return {
+        "seconds": seconds,
+        "peak_mib": peak_mib(),
+        "extra_mib": peak_mib() - before,
+        "bytes": out.stat().st_size,
+    }
 
 
 def main() -> int:
@@ -86,20 +99,30 @@ def main() -> int:
         kind, n, out = args.child
         print(json.dumps(child(kind, int(n), Path(out))))
         return 0
-    print(f"{'hosts':>8} {'writer':<34} {'seconds':>8} {'peak MiB':>9} {'+MiB writing':>13} {'file MiB':>9}")
+    print(
+        f"{'hosts':>8} {'writer':<34} {'seconds':>8} {'peak MiB':>9} {'+MiB writing':>13} {'file MiB':>9}"
+    )
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
-            kinds = [("pandas", "DataFrame.to_excel (1 sheet)"),
-                     ("kbscan", "kbscan workbook (5 sheets, streamed)")]
+            kinds = [
+                ("pandas", "DataFrame.to_excel (1 sheet)"),
+                ("kbscan", "kbscan workbook (5 sheets, streamed)"),
+            ]
             if args.set_kbs:
                 kinds.append((f"set:{args.set_kbs}", f"baseline of {args.set_kbs} KBs (7 sheets)"))
             for kind, label in kinds:
                 out = Path(tmp) / f"{kind.replace(':', '')}-{n}.xlsx"
-                done = subprocess.run([sys.executable, __file__, "--child", kind, str(n), str(out)],
-                                      capture_output=True, text=True, check=True)
+                done = subprocess.run(
+                    [sys.executable, __file__, "--child", kind, str(n), str(out)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                )
                 r = json.loads(done.stdout)
-                print(f"{n:>8} {label:<34} {r['seconds']:>8.1f} {r['peak_mib']:>9.0f} "
-                      f"{r['extra_mib']:>13.0f} {r['bytes'] / 2**20:>9.1f}")
+                print(
+                    f"{n:>8} {label:<34} {r['seconds']:>8.1f} {r['peak_mib']:>9.0f} "
+                    f"{r['extra_mib']:>13.0f} {r['bytes'] / 2**20:>9.1f}"
+                )
     return 0
 
 

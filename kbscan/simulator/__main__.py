@@ -22,10 +22,13 @@ from kbscan.simulator.fleet import SimulatedFleet
 from kbscan.simulator.profile import SimHost, profile_from_json
 
 
-def _serve(hosts: list[SimHost], user: str, password: str, part: Path, conn: Any) -> None:
+def _serve(
+    hosts: list[SimHost], user: str, password: str, part: Path, conn: Any, smb: bool,
+    transport: str,
+) -> None:  # fmt: skip
     """One simulator process: serve ``hosts``, write their inventory rows, wait."""
-    with SimulatedFleet(hosts, user, password) as fleet:
-        fleet.write_inventory(part)
+    with SimulatedFleet(hosts, user, password, smb=smb) as fleet:
+        fleet.write_inventory(part, transport=transport)
         conn.send("ready")
         conn.recv()  # serve until told to stop
         conn.send(fleet.requests())
@@ -42,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument(
         "--processes", type=int, default=1, help="spread the hosts over this many processes"
     )
+    p.add_argument("--smb", action="store_true", help="serve SMB too (needs kbscan[smb])")
+    p.add_argument("--transport", default="basic", help="the inventory's WinRM transport")
     args = p.parse_args(argv)
     password = os.environ.get("KBSCAN_SIM_PASSWORD")
     if not password:
@@ -66,7 +71,9 @@ def main(argv: list[str] | None = None) -> int:
     for i, share in enumerate(shares):
         ours, theirs = context.Pipe()
         part = args.inventory.with_suffix(f".part{i}")
-        proc = context.Process(target=_serve, args=(share, args.user, password, part, theirs))
+        proc = context.Process(
+            target=_serve, args=(share, args.user, password, part, theirs, args.smb, args.transport)
+        )
         proc.start()
         children.append((proc, ours, part))
     for _, conn, _ in children:
