@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -403,6 +404,14 @@ def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stde
             + (f", {st.skipped} resumed from the journal" if st.skipped else "")
             + f"); facts in {outcome.journal}\n"
         )
+        read_by = Counter({f.host: f.facts.collector for f in outcome.evaluation.findings}.values())
+        if len(read_by) > 1 or "smb" in read_by:
+            names = {"winrm": "WinRM", "smb": "SMB"}
+            stdout.write(
+                "Hosts read over "
+                + ", ".join(f"{names.get(c, c)}: {n}" for c, n in sorted(read_by.items()))
+                + "\n"
+            )
         if outcome.discarded_tail:
             stderr.write(
                 f"kbscan: warning: {outcome.journal}: a torn last line "

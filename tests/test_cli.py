@@ -63,6 +63,15 @@ def test_demo_writes_reports_for_every_host(tmp_path: Path) -> None:
     book = load_workbook(tmp_path / "KB934709-remediation.xlsx", read_only=True)
     sheet_hosts = [r[0] for r in book["Hosts"].iter_rows(min_row=2, max_col=1, values_only=True)]
     assert sorted(sheet_hosts) == hosts  # hosts in = rows out
+    # part of the fleet is read over SMB (the inventory says so), the rest over WinRM,
+    # and the workbook says which collector read each host
+    rows_read = list(book["Hosts"].iter_rows(values_only=True))
+    column = rows_read[0].index("Collector")
+    read_by = {r[0]: r[column] for r in rows_read[1:]}
+    over_smb = {"fra-smtp01", "fra-smtp02", "fra-smtp03", "nyc-smtp04", "nyc-smtp05"}
+    assert {h for h, c in read_by.items() if c == "smb"} >= over_smb
+    assert sum(c == "winrm" for c in read_by.values()) > 30
+    assert "Hosts read over SMB: " in out and "WinRM: " in out
 
 
 def test_report_writes_the_workbook_where_asked(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ through NTLM, with the same host profiles the WinRM simulator serves."""
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
@@ -364,3 +365,29 @@ def test_no_thread_left_behind(plan_kbs: KbSet) -> None:
 def _quiet_impacket() -> Iterator[None]:
     logging.getLogger("impacket").setLevel(logging.CRITICAL)
     yield
+
+
+def test_cli_scan_over_smb_then_resume(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The whole command: --protocol smb, the journal, the workbook's Collector column,
+    and --resume taking the hosts from the journal as over WinRM."""
+    from openpyxl import load_workbook
+
+    monkeypatch.setenv("KBSCAN_PASSWORD", PASSWORD)
+    hosts = [variant("lon-smtp01", "s01"), variant("lon-smtp02", "s02"), _demo("nyc-smtp03")]
+    out_dir = tmp_path / "out"
+    with SimulatedFleet(hosts, USER, PASSWORD, operation_timeout=0.5, smb=True) as fleet:
+        inventory = fleet.write_inventory(tmp_path / "inv.csv", transport="ntlm")
+        args = ["scan", str(inventory), "--kb", "KB934709", "--output", str(out_dir),
+                "--username", USER, "--protocol", "smb", "--no-progress", "--deadline", "20"]  # fmt: skip
+        out, err = _Stream(), _Stream()
+        assert run(args, out, err) == 0, err.getvalue()
+        assert "Hosts read over SMB: 3" in out.getvalue()
+        again_out, again_err = _Stream(), _Stream()
+        assert run([*args, "--resume"], again_out, again_err) == 0, again_err.getvalue()
+    assert "3 resumed from the journal" in again_out.getvalue()
+    journal = (out_dir / "facts.jsonl").read_text().splitlines()
+    assert len(journal) == 3 and all(json.loads(line)["collector"] == "smb" for line in journal)
+    book = load_workbook(out_dir / "KB934709-remediation.xlsx", read_only=True)
+    rows = list(book["Hosts"].iter_rows(values_only=True))
+    column = rows[0].index("Collector")
+    assert {r[0]: r[column] for r in rows[1:]} == {"s01": "smb", "s02": "smb", "nyc-smtp03": "smb"}
