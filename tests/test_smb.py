@@ -391,3 +391,21 @@ def test_cli_scan_over_smb_then_resume(tmp_path: Path, monkeypatch: pytest.Monke
     rows = list(book["Hosts"].iter_rows(values_only=True))
     column = rows[0].index("Collector")
     assert {r[0]: r[column] for r in rows[1:]} == {"s01": "smb", "s02": "smb", "nyc-smtp03": "smb"}
+
+
+def test_a_value_larger_than_the_first_buffer_is_read_whole(plan_kbs: KbSet) -> None:
+    """PendingFileRenameOperations on a host mid-update runs to kilobytes: the registry
+    answers ERROR_MORE_DATA with the size, and the value is asked for again."""
+    key = "HKLM\\SYSTEM\\CurrentControlSet\\Control\\Session Manager"
+    pairs = [
+        f"\\??\\C:\\WINDOWS\\system32\\SET{i:03d}.tmp\\0\\??\\C:\\WINDOWS\\system32\\file{i:03d}.dll"
+        for i in range(60)
+    ]
+    host = variant(
+        "lon-smtp01", "midupdate01",
+        registry={key: {"PendingFileRenameOperations": ["REG_MULTI_SZ", "\\0".join(pairs)]}},
+    )  # fmt: skip
+    facts, _ = _collect(host, plan_kbs)
+    assert facts.failure is None
+    assert facts.pending_renames is not None and len(facts.pending_renames) == 60
+    assert facts.pending_renames[59].destination.endswith("file059.dll")

@@ -13,6 +13,7 @@ does not serve. Every connection has its own handles, so hosts and scans never m
 from __future__ import annotations
 
 import contextlib
+import socket
 import socketserver
 import struct
 import threading
@@ -22,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from impacket.dcerpc.v5 import rrp, scmr, srvs
-from impacket.dcerpc.v5.rpcrt import DCERPCServer
+from impacket.dcerpc.v5.rpcrt import DCERPCServer, MSRPCRespHeader
 
 from kbscan.simulator.registry_view import HKLM, RegistryView
 from kbscan.simulator.shell import SC_STATES
@@ -281,12 +282,12 @@ class PipeServer:
                 server.addCallbacks(_uuid_tuple(interface), secondary, calls.callbacks())
                 with contextlib.suppress(OSError, struct.error):
                     while True:
-                        data = server.recv()
+                        data = _receive(self.request)
                         if data is None:
                             return
                         answer = server.processRequest(data)
                         if answer is not None:
-                            server.send(answer)
+                            _send(self.request, answer)
 
         self._stopping = False
         self._server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
@@ -308,6 +309,71 @@ class PipeServer:
         self.begin_stop()
         self._thread.join(timeout=5)
         self._server.server_close()
+
+
+_PFC_FIRST_FRAG, _PFC_LAST_FRAG = 0x01, 0x02
+_MSRPC_REQUEST = 0
+_REQUEST_HEADER = 24  # the common header (16) and alloc_hint, p_cont_id, opnum
+
+
+def _receive(sock: socket.socket) -> bytes | None:
+    """The next PDU, a request's fragments joined into one: a client sends a request
+    larger than the negotiated fragment in pieces (a registry value of kilobytes is asked
+    for with a buffer that size), which impacket's DCERPCServer.recv does not join."""
+    first: bytes | None = None
+    stub = b""
+    while True:
+        head = _exactly(sock, 16)
+        if head is None:
+            return None
+        frag_len, auth_len = struct.unpack_from("<HH", head, 8)
+        fragment = head + (_exactly(sock, frag_len - 16) or b"")
+        if len(fragment) < frag_len:
+            return None
+        if head[2] != _MSRPC_REQUEST:
+            return fragment  # bind and the rest come whole
+        end = frag_len - (auth_len + 8 if auth_len else 0)
+        first = first or fragment[:_REQUEST_HEADER]
+        stub += fragment[_REQUEST_HEADER:end]
+        if head[3] & _PFC_LAST_FRAG:
+            break
+    header = bytearray(first)
+    header[3] |= _PFC_FIRST_FRAG | _PFC_LAST_FRAG
+    struct.pack_into("<HH", header, 8, _REQUEST_HEADER + len(stub), 0)
+    return bytes(header) + stub
+
+
+_MAX_STUB = 0xFFFF - 24  # what one PDU's 16-bit frag_len can hold
+
+
+def _send(sock: socket.socket, answer: Any) -> None:
+    """An answer as one PDU where it fits (a registry value of kilobytes does): impacket's
+    SMB server carries a pipe over a TCP stream, which keeps no message boundaries, so
+    fragments sent back to back could reach the client as one read and corrupt it."""
+    stub = answer["pduData"]
+    stub = stub.getData() if hasattr(stub, "getData") else bytes(stub)
+    pieces = [stub[i : i + _MAX_STUB] for i in range(0, len(stub), _MAX_STUB)] or [b""]
+    for index, piece in enumerate(pieces):
+        fragment = MSRPCRespHeader()
+        fragment["type"] = answer["type"]
+        fragment["call_id"] = answer["call_id"]
+        fragment["ctx_id"] = answer["ctx_id"]
+        fragment["alloc_hint"] = len(stub)
+        fragment["flags"] = (_PFC_FIRST_FRAG if index == 0 else 0) | (
+            _PFC_LAST_FRAG if index == len(pieces) - 1 else 0
+        )
+        fragment["pduData"] = piece
+        sock.sendall(fragment.get_packet())
+
+
+def _exactly(sock: socket.socket, count: int) -> bytes | None:
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
 
 
 def _uuid_tuple(interface: bytes) -> tuple[str, str]:

@@ -92,6 +92,10 @@ class SmbEndpoint:
         self._layout_files()
         config = _config(self._root / "c", self.system_root, host.computer_name, speaks_smb2(host))
         self._server = smbserver.SMBSERVER(("127.0.0.1", 0), config_parser=config)
+        # a connection's thread may be blocked on a client that went away (impacket waits
+        # five minutes): stopping the endpoint never waits for it
+        self._server.daemon_threads = True
+        self._server.block_on_close = False
         self._server.processConfigFile()
         _, _, user = username.rpartition("\\")
         secret = password if self.behaviour != "refuse" else password + "-not-this-host's"
