@@ -24,12 +24,13 @@ from pathlib import Path
 
 from simulated import scan_round, simulator
 
-from kbscan.collect.choose import Access, Protocol, ProtocolCollector
+from kbscan.collect.choose import Access, ProtocolCollector
 from kbscan.collect.plan import plan_for
 from kbscan.collect.smb import SmbSettings
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.inventory import read_inventory
 from kbscan.kb.directory import default_source
+from kbscan.model import Protocol
 from kbscan.paths import data_dir
 
 USER = "bench"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from kbscan import __version__
-from kbscan.collect.choose import Access, Protocol, ProtocolCollector
+from kbscan.collect.choose import Access, ProtocolCollector
 from kbscan.collect.interface import FactsSource
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
@@ -43,6 +43,7 @@ from kbscan.model import (
     Finding,
     HostFacts,
     KbDefinition,
+    Protocol,
     Status,
 )
 from kbscan.paths import data_dir

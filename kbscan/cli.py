@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TextIO
 
 from kbscan import __version__, app
-from kbscan.collect.choose import PROTOCOLS, Protocol
 from kbscan.collect.smb import impacket_missing
 from kbscan.collect.winrm import WinrmSettings, transport_missing
 from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
+from kbscan.model import Protocol
 from kbscan.report.console import render_inspection, render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import render_diff, verdict_markdown
@@ -217,7 +217,7 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     c.add_argument("--keyring", metavar="SERVICE", help="read the password from the system keyring")
     c.add_argument(
         "--protocol",
-        choices=PROTOCOLS,
+        choices=[p.value for p in Protocol],
         default="winrm",
         help="how to read hosts the inventory's protocol column does not name: WinRM, SMB "
         "with the remote registry (needs kbscan[smb]), or WinRM falling back to SMB where no "

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kbscan.errors import InputError
-from kbscan.model import Target
+from kbscan.model import Protocol, Target
 
 MAX_INVENTORY_BYTES = 64 * 1024 * 1024
 TRANSPORTS = ("ntlm", "kerberos", "credssp", "basic", "certificate")
@@ -24,7 +24,7 @@ _KNOWN = {
     "host", "address", "port", "transport", "scheme", "site", "owner", "username", "protocol",
     "smb_port",
 }  # fmt: skip
-PROTOCOLS = ("winrm", "smb", "auto")
+PROTOCOLS = tuple(p.value for p in Protocol)
 _ALIASES = {
     "hostname": "host", "name": "host", "computer": "host", "server": "host",
     "ansible_host": "address", "ip": "address", "ansible_port": "port",
@@ -218,11 +218,11 @@ def _add(
     address = fields.get("address") or None
     if address is not None and not _HOST_RE.match(address):
         return bad(f"{address[:60]!r} is not a host name or address")
-    port = None
-    if fields.get("port"):
-        if not fields["port"].isdigit() or not 0 < int(fields["port"]) < 65536:
-            return bad(f"port {fields['port'][:20]!r} is not a number from 1 to 65535")
-        port = int(fields["port"])
+    port, smb_port = _port(fields, "port"), _port(fields, "smb_port")
+    if isinstance(port, str):
+        return bad(f"port {port[:20]!r} is not a number from 1 to 65535")
+    if isinstance(smb_port, str):
+        return bad(f"smb_port {smb_port[:20]!r} is not a number from 1 to 65535")
     transport = (fields.get("transport") or "").lower() or None
     if transport == "plaintext":
         transport = "basic"
@@ -234,11 +234,6 @@ def _add(
     protocol = (fields.get("protocol") or "").lower() or None
     if protocol is not None and protocol not in PROTOCOLS:
         return bad(f"protocol {protocol!r} is not one of {', '.join(PROTOCOLS)}")
-    smb_port = None
-    if fields.get("smb_port"):
-        if not fields["smb_port"].isdigit() or not 0 < int(fields["smb_port"]) < 65536:
-            return bad(f"smb_port {fields['smb_port'][:20]!r} is not a number from 1 to 65535")
-        smb_port = int(fields["smb_port"])
     key = host.lower()
     if key in targets:
         first = targets[key].line
@@ -260,7 +255,15 @@ def _add(
         transport=transport,
         scheme=scheme,
         username=fields.get("username") or None,
-        protocol=protocol,
+        protocol=Protocol(protocol) if protocol else None,
         smb_port=smb_port,
         line=number,
     )
+
+
+def _port(fields: dict[str, str], column: str) -> int | str | None:
+    """The column's TCP port; the text itself when it is not one; None when empty."""
+    text = fields.get(column) or ""
+    if not text:
+        return None
+    return int(text) if text.isdigit() and 0 < int(text) < 65536 else text

@@ -44,6 +44,15 @@ class Arch(StrEnum):
     IA64 = "ia64"
 
 
+class Protocol(StrEnum):
+    """How a host is read: WinRM, SMB with the remote registry, or WinRM falling back to
+    SMB where no WinRM listener answers."""
+
+    WINRM = "winrm"
+    SMB = "smb"
+    AUTO = "auto"
+
+
 class FailureCategory(StrEnum):
     """Why a host could not be judged; each maps to a different fix for the operator."""
 
@@ -87,7 +96,7 @@ class Target:
     transport: str | None = None  # ntlm, kerberos, credssp, basic, certificate
     scheme: str | None = None  # http or https
     username: str | None = None
-    protocol: str | None = None  # winrm, smb or auto; None: the scan's --protocol
+    protocol: Protocol | None = None  # None: the scan's --protocol
     smb_port: int | None = None  # None: 445
     line: int | None = None  # where the inventory named it
 

@@ -16,7 +16,7 @@ import pytest
 
 from kbscan import app
 from kbscan.cli import run
-from kbscan.collect.choose import Access, Protocol, ProtocolCollector
+from kbscan.collect.choose import Access, ProtocolCollector
 from kbscan.collect.plan import plan_for
 from kbscan.collect.smb import SmbCollector, SmbSettings
 from kbscan.collect.winrm import WinrmSettings
@@ -24,7 +24,7 @@ from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
 from kbscan.inventory import read_inventory
 from kbscan.kb.baseline import KbSet
-from kbscan.model import Arch, FailureCategory, HostFacts, Status, Target
+from kbscan.model import Arch, FailureCategory, HostFacts, Protocol, Status, Target
 from kbscan.paths import data_dir
 from kbscan.simulator.fleet import SimulatedFleet
 from kbscan.simulator.hostile import HostileEndpoint

@@ -12,23 +12,13 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, replace
-from enum import StrEnum
 
 from kbscan.collect.outcome import Collected
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.smb import SmbCollector, SmbSettings, impacket_missing
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.errors import InputError
-from kbscan.model import Target
-
-
-class Protocol(StrEnum):
-    WINRM = "winrm"
-    SMB = "smb"
-    AUTO = "auto"
-
-
-PROTOCOLS = tuple(p.value for p in Protocol)
+from kbscan.model import Protocol, Target
 
 
 @dataclass(frozen=True)
@@ -44,7 +34,7 @@ class Access:
         return self.winrm.deadline
 
     def protocols_for(self, targets: tuple[Target, ...]) -> set[Protocol]:
-        return {Protocol(t.protocol) if t.protocol else self.protocol for t in targets}
+        return {t.protocol or self.protocol for t in targets}
 
     def check(self, targets: tuple[Target, ...]) -> None:
         """Refuse before scanning when a host needs SMB and impacket is not installed."""
@@ -77,7 +67,7 @@ class ProtocolCollector:
         return self._smb
 
     def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
-        protocol = Protocol(target.protocol) if target.protocol else self.access.protocol
+        protocol = target.protocol or self.access.protocol
         if protocol is Protocol.SMB:
             return self.smb().collect(target, deadline_at)
         at = deadline_at if deadline_at is not None else time.monotonic() + self.access.deadline

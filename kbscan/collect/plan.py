@@ -23,6 +23,12 @@ class ProbeFile:
     # per file (SMB) reads only those of the host's release.
     os_versions: tuple[str, ...] = ()
 
+    def on_host(self, system_root: str | None) -> str:
+        """The path with the host's system root in place of %SystemRoot%."""
+        if system_root and self.kb_path.lower().startswith("%systemroot%"):
+            return system_root.rstrip("\\") + self.kb_path[len("%SystemRoot%") :]
+        return self.kb_path
+
     def wanted_on(self, os_version: str | None) -> bool:
         if not self.os_versions or not os_version:
             return True

@@ -426,7 +426,13 @@ def _reg_int(value: tuple[str, str] | None) -> int | None:
 def _pending(values: dict[str, tuple[str, str]] | None) -> tuple[PendingRename, ...]:
     if values is None or "PendingFileRenameOperations" not in values:
         return ()
-    items = parse_multi_sz(values["PendingFileRenameOperations"][1])
+    return pending_pairs(parse_multi_sz(values["PendingFileRenameOperations"][1]))
+
+
+def pending_pairs(items: list[str]) -> tuple[PendingRename, ...]:
+    """PendingFileRenameOperations' strings as (source, destination) pairs; the list ends
+    in empty strings, and an odd last source is a delete."""
+    items = list(items)
     while items and items[-1] == "":
         items.pop()
     if len(items) % 2:
@@ -447,9 +453,7 @@ def _datafile(raw: str) -> dict[str, str] | None:
 def _file(
     f: ProbeFile, rec: dict[str, str] | None, fetched: bytes | None, system_root: str | None
 ) -> FileFacts:
-    path = f.kb_path
-    if system_root and path.lower().startswith("%systemroot%"):
-        path = system_root.rstrip("\\") + path[len("%SystemRoot%") :]
+    path = f.on_host(system_root)
     if rec is None:
         return FileFacts(path=path, present=False)
     version = parse_version_text(rec["Version"]) if rec.get("Version") else None

@@ -27,7 +27,7 @@ from typing import Any
 from kbscan.collect.deadline import DeadlineExceeded, Guard, capture_connects, guarded
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
-from kbscan.collect.probe import exchange_version
+from kbscan.collect.probe import exchange_version, pending_pairs
 from kbscan.model import (
     Arch,
     CollectionFailure,
@@ -35,7 +35,6 @@ from kbscan.model import (
     FileFacts,
     HostFacts,
     OsFacts,
-    PendingRename,
     Target,
 )
 
@@ -284,7 +283,7 @@ class _Conversation:
             "architecture": _ARCHITECTURES.get(str(native or "").upper()),
             "hotfixes": hotfixes,
             "products": products,
-            "pending": _pending(renames),
+            "pending": pending_pairs(renames) if isinstance(renames, list) else (),
         }
 
     def _recorded_updates(self, registry: Any) -> tuple[str, ...]:
@@ -325,7 +324,7 @@ class _Conversation:
         """The remote registry's own failures, in words an administrator acts on."""
         if isinstance(exc, (HostFailure, DeadlineExceeded)) or self.guard.expired:
             return exc
-        code = _status(exc)
+        code = error_code(exc)
         if code in _PIPE_MISSING:
             state = self._remote_registry_state()
             why = {
@@ -337,9 +336,7 @@ class _Conversation:
                 f"{why}: start it (sc \\\\{self.target.host} start RemoteRegistry) or scan "
                 "this host over WinRM",
             )
-        from kbscan.collect.smb_reads import rpc_error_code
-
-        if code == STATUS_ACCESS_DENIED or rpc_error_code(exc) == ERROR_ACCESS_DENIED:
+        if code in (STATUS_ACCESS_DENIED, ERROR_ACCESS_DENIED):
             return HostFailure(
                 FailureCategory.REFUSED_CREDENTIALS,
                 "access denied on the remote registry (HKLM): the account is not an "
@@ -363,7 +360,7 @@ class _Conversation:
         for probe_file in self.plan.files:
             if not probe_file.wanted_on(os_version):
                 continue
-            path = _native_path(probe_file.kb_path, system_root)
+            path = probe_file.on_host(system_root)
             share, inside = _share_of(probe_file.kb_path, path)
             if share is None:
                 out.append(FileFacts(path=path, present=None))
@@ -418,12 +415,6 @@ def _count_requests(conn: Any, conversation: _Conversation) -> None:
     server.sendSMB = counted
 
 
-def _native_path(kb_path: str, system_root: str | None) -> str:
-    if system_root and kb_path.lower().startswith("%systemroot%"):
-        return system_root.rstrip("\\") + kb_path[len("%SystemRoot%") :]
-    return kb_path
-
-
 def _share_of(kb_path: str, native: str) -> tuple[str | None, str]:
     """ADMIN$ for a path under the system root; the drive's X$ for any other."""
     if kb_path.lower().startswith("%systemroot%\\"):
@@ -435,7 +426,7 @@ def _share_of(kb_path: str, native: str) -> tuple[str | None, str]:
 
 
 def _share_failure(exc: Exception, share: str, host: str) -> HostFailure:
-    code = _status(exc)
+    code = error_code(exc)
     if code == STATUS_ACCESS_DENIED:
         return HostFailure(
             FailureCategory.REFUSED_CREDENTIALS,
@@ -459,17 +450,6 @@ def _service_pack(csd: str | None) -> int:
     return int(m.group(1)) if m else 0
 
 
-def _pending(value: Any) -> tuple[PendingRename, ...]:
-    if not isinstance(value, list):
-        return ()
-    items = list(value)
-    while items and items[-1] == "":
-        items.pop()
-    if len(items) % 2:
-        items.append("")
-    return tuple(PendingRename(items[i], items[i + 1]) for i in range(0, len(items), 2))
-
-
 def _as_int(value: Any) -> int | None:
     if isinstance(value, int):
         return value
@@ -479,11 +459,14 @@ def _as_int(value: Any) -> int | None:
         return None
 
 
-def _status(exc: BaseException) -> int | None:
-    getter = getattr(exc, "getErrorCode", None)
-    if callable(getter):
-        with contextlib.suppress(Exception):
-            return int(getter())
+def error_code(exc: BaseException) -> int | None:
+    """The NTSTATUS of an SMB error, or the Win32 code of an MS-RPC one; None for others
+    (impacket's SMB errors say getErrorCode, its RPC errors get_error_code)."""
+    for name in ("getErrorCode", "get_error_code"):
+        getter = getattr(exc, name, None)
+        if callable(getter):
+            with contextlib.suppress(Exception):
+                return int(getter())
     return None
 
 
@@ -492,7 +475,7 @@ def _classify(exc: Exception, guard: Guard, target: Target, step: str) -> HostFa
     if guard.expired or isinstance(exc, DeadlineExceeded) or guard.remaining() <= 0.05:
         guard.expire()
         return HostFailure(FailureCategory.TIMEOUT, guard.expired_phase or guard.describe())
-    code = _status(exc)
+    code = error_code(exc)
     if code in _REFUSED_LOGON:
         return HostFailure(FailureCategory.REFUSED_CREDENTIALS, _REFUSED_LOGON[code])
     if code == STATUS_ACCESS_DENIED:
@@ -527,7 +510,7 @@ def _classify_plain(exc: BaseException, step: str) -> HostFailure:
     for candidate in candidates:
         if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
             return HostFailure(FailureCategory.UNREACHABLE, f"{candidate.strerror} while {step}")
-    code = _status(exc)
+    code = error_code(exc)
     detail = f" (NTSTATUS {code:#010x})" if code else ""
     return HostFailure(
         FailureCategory.SMB_FAULT, f"{type(exc).__name__} while {step}{detail}: {str(exc)[:160]}"

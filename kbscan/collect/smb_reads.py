@@ -17,10 +17,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from impacket.dcerpc.v5 import rrp, scmr, srvs, transport
-from impacket.dcerpc.v5.rpcrt import DCERPC_v5, DCERPCException
+from impacket.dcerpc.v5.rpcrt import DCERPC_v5
 from impacket.smbconnection import SMBConnection
 
 from kbscan.collect.pe import PeError, read_pe_ranges
+from kbscan.collect.smb import error_code
 from kbscan.model import BinaryInfo
 
 ERROR_FILE_NOT_FOUND = 2
@@ -154,7 +155,7 @@ def read_file(conn: SMBConnection, share: str, tree: int, path: str, shown: str)
     try:
         entries = conn.listPath(share, path)
     except Exception as exc:
-        if _not_found(exc):
+        if error_code(exc) in _NOT_FOUND:
             return RemoteFile(present=False)
         raise
     if not entries:
@@ -196,15 +197,3 @@ _NOT_FOUND = {
     0xC000003A,  # STATUS_OBJECT_PATH_NOT_FOUND
     0xC000000F,  # STATUS_NO_SUCH_FILE
 }
-
-
-def _not_found(exc: Exception) -> bool:
-    code = getattr(exc, "getErrorCode", None)
-    return callable(code) and code() in _NOT_FOUND
-
-
-def rpc_error_code(exc: BaseException) -> int | None:
-    if isinstance(exc, DCERPCException):
-        code = exc.get_error_code()
-        return int(code) if code is not None else None
-    return None

@@ -24,6 +24,7 @@ from typing import Any
 
 from impacket.dcerpc.v5 import rrp, scmr, srvs
 from impacket.dcerpc.v5.rpcrt import DCERPCServer, MSRPCRespHeader
+from impacket.uuid import bin_to_uuidtup
 
 from kbscan.simulator.registry_view import HKLM, RegistryView
 from kbscan.simulator.shell import SC_STATES
@@ -377,8 +378,6 @@ def _exactly(sock: socket.socket, count: int) -> bytes | None:
 
 
 def _uuid_tuple(interface: bytes) -> tuple[str, str]:
-    from impacket.uuid import bin_to_uuidtup
-
     found: tuple[str, str] = bin_to_uuidtup(interface)
     return found
 
