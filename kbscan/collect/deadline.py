@@ -70,7 +70,8 @@ class Guard:
         self.expired_phase: str | None = None
         self.finished = False
         self.capture_connects = False  # register every socket this thread connects
-        self._sockets: list[socket.socket] = []
+        self._sockets: list[socket.socket] = []  # to shut down at the deadline
+        self._owned: list[socket.socket] = []  # every socket of the conversation
         self._lock = threading.Lock()
 
     @property
@@ -95,6 +96,7 @@ class Guard:
                 _shut(sock)
                 raise DeadlineExceeded(self.expired_phase or self.describe())
             self._sockets.append(sock)
+            self._owned.append(sock)
 
     def expire(self) -> None:
         """Close the conversation from the client side; safe from any thread, once."""
@@ -107,9 +109,17 @@ class Guard:
             _shut(sock)
 
     def finish(self) -> None:
+        """The conversation is over: close what is left of its sockets, in the thread
+        that owned them. A library that drops a connection on an error (urllib3 does
+        with a response it was reading) would otherwise leave it to the garbage
+        collector, and a scan of thousands of hosts to the descriptor limit."""
         with self._lock:
             self.finished = True
             self._sockets = []
+            owned, self._owned = self._owned, []
+        for sock in owned:
+            with contextlib.suppress(OSError):
+                sock.close()
 
 
 def _shut(sock: socket.socket) -> None:
