@@ -188,11 +188,13 @@ class _Scanner:
         return i
 
     def text_table(self, start: int, *, end: int) -> int:
-        """Rows under a text header, up to a blank line or the end of a code block.
+        """Rows under a text header, up to the end of the table or of a code block.
 
         A row that is a heading of the next table (archive copies have no blank line
-        between tables) or a "Note" line ends the table; any other line is a row and
-        must split exactly, so a truncated or garbled row is an error, not a skip.
+        between tables) or a "Note" line ends the table; blank lines end it unless the
+        next line reads as another row (real tables put x86 and Alpha rows in blocks);
+        any other line is a row and must split exactly, so a truncated or garbled row is
+        an error, not a skip.
         """
         header = self.src[start][1].strip()
         # A browser copy glues the labels ("File nameFile version"); a code block or the
@@ -206,7 +208,13 @@ class _Scanner:
             if re.fullmatch(r"[-=\s]{3,}", stripped):
                 i += 1
                 continue
-            if not stripped or _ends_text_table(stripped) or _text_header(stripped):
+            if not stripped:
+                after = next((j for j in range(i, end) if self.src[j][1].strip()), end)
+                if rows and spaced and after < end and _row_like(self.src[after][1].strip()):
+                    i = after
+                    continue
+                break
+            if _ends_text_table(stripped) or _text_header(stripped):
                 break
             if i + 1 < end and re.fullmatch(r"-{3,}|={3,}", self.src[i + 1][1].strip()):
                 break  # an underlined heading
@@ -214,6 +222,21 @@ class _Scanner:
             i += 1
         self.tables.append(Table(self.src[start][0], None, header, (), tuple(rows), spaced=spaced))
         return i
+
+
+_ROW_START = re.compile(
+    r"^(?:\d{1,2}[-/](?:\d{1,2}|[A-Za-z]{3})[-/]\d{2,4}\s|[^\s]+\.[A-Za-z0-9]{1,4}\s)"
+)
+
+
+def _row_like(line: str) -> bool:
+    """A line shaped like a file row of a fixed-width table: it starts with a date or a
+    file name and carries a version or a size."""
+    if _ends_text_table(line) or line.endswith(".") or len(line) > 200:
+        return False
+    return bool(_ROW_START.match(line)) and bool(
+        re.search(r"\s\d+(?:\.\d+){2,3}(?:\s|$)|\s\d{1,3}(?:,\d{3})+(?:\s|$)", line)
+    )
 
 
 def _ends_text_table(line: str) -> bool:
@@ -228,9 +251,9 @@ def _ends_text_table(line: str) -> bool:
 def _text_header(line: str) -> bool:
     """A file table header written as text: glued, spaced or fixed-width."""
     lowered = re.sub(r"\s+", " ", line.strip().lower())
-    if "file name" not in lowered or len(lowered) > 200:
+    if not ("file name" in lowered or "filename" in lowered) or len(lowered) > 200:
         return False
-    if not (lowered.startswith("file name") or lowered.startswith("date")):
+    if not lowered.startswith(("file name", "filename", "date")):
         return False
     pos = 0
     while pos < len(lowered):
@@ -241,7 +264,7 @@ def _text_header(line: str) -> bool:
         if match is None:
             return False
         pos += len(match)
-    return "version" in lowered
+    return "version" in lowered or "size" in lowered
 
 
 def _is_pipe_row(stripped: str) -> bool:

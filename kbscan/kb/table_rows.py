@@ -14,21 +14,30 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date
 
 MAX_ROW_CHARS = 1000
-_MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
 
 
 @dataclass(frozen=True)
 class Column:
     key: str  # the KB schema field it feeds
     label: str  # the header text
-    pattern: re.Pattern[str]
+    pattern: re.Pattern[str]  # the cell's shape where cells may be glued together
     max_len: int
     check: Callable[[str], bool] = lambda _: True
     aliases: tuple[str, ...] = ()  # other header texts for the same column
     optional: bool = False  # may be blank in a space-separated row (no version)
+    # Where cells are separated (white space, pipes, tabs) a cell cannot run into its
+    # neighbour, so the looser shapes real tables print are unambiguous there: a size
+    # without separators, a version with leading zeros or three parts.
+    separated: re.Pattern[str] | None = None
+    separated_check: Callable[[str], bool] | None = None
+
+    def fits(self, cell: str, *, separated: bool) -> bool:
+        pattern = self.separated if separated and self.separated is not None else self.pattern
+        check = self.separated_check if separated and self.separated_check else self.check
+        return pattern.fullmatch(cell) is not None and check(cell)
 
 
 def _version_ok(text: str) -> bool:
@@ -36,33 +45,90 @@ def _version_ok(text: str) -> bool:
     return all(int(p) <= 0xFFFF and (p == "0" or not p.startswith("0")) for p in text.split("."))
 
 
-_DATE_FORMATS = ("%d-%b-%Y", "%m/%d/%Y", "%m/%d/%y")
+def _name_ok(text: str) -> bool:
+    """A file name of several words holds no word that is a number, a version or a
+    processor: "4.0.1381.7092 Lsasrv.dll" is two cells, not one name."""
+    words = text.split("(")[0].split()
+    return not any(
+        re.fullmatch(r"[\d.,:/-]+|(?i:x86|x64|ia-64|intel|i386|alpha|mips|ppc)", w)
+        for w in words[:-1]
+    )
+
+
+def _loose_version_ok(text: str) -> bool:
+    """Each part at most 65535; articles print ``5.00.2195.2100`` for 5.0.2195.2100."""
+    return text.lower() == "not applicable" or all(int(p) <= 0xFFFF for p in text.split("."))
+
+
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov",
+                "dec")  # fmt: skip
 NOT_APPLICABLE = re.compile(r"not applicable|not available|n/a|-|", re.IGNORECASE)
 
 
 def _date_ok(text: str) -> bool:
-    return parse_date(text) is not None
+    return any(parse_date(text, order) is not None for order in ("mdy", "dmy"))
 
 
-def parse_date(text: str) -> str | None:
-    """``06-Jun-2007``, US ``06/06/2007`` or ``6/6/07`` as an ISO date, or None."""
-    for fmt in _DATE_FORMATS:
-        try:
-            return datetime.strptime(text, fmt).date().isoformat()
-        except ValueError:
+def date_order(texts: list[str]) -> str | None:
+    """``mdy`` or ``dmy`` for the numeric dates of one table, from the dates whose day
+    is above 12; ``mdy`` (the articles are American) when none tells; None when the
+    dates contradict each other."""
+    orders = set()
+    for text in texts:
+        parts = re.split(r"[/-]", text)
+        if len(parts) != 3 or not all(p.isdigit() for p in parts):
             continue
-    return None
+        first, second = int(parts[0]), int(parts[1])
+        if first > 12 >= second:
+            orders.add("dmy")
+        elif second > 12 >= first:
+            orders.add("mdy")
+    if len(orders) > 1:
+        return None
+    return orders.pop() if orders else "mdy"
+
+
+def parse_date(text: str, order: str = "mdy") -> str | None:
+    """``06-Jun-2007``, ``11-Jul-01``, US ``06/06/2007`` or ``6/6/07``, ``12-21-2000``,
+    or (``order="dmy"``) ``19/12/00`` and ``31-05-2001``, as an ISO date; None if none."""
+    match = re.fullmatch(r"(\d{1,2})-([A-Za-z]{3})-(\d{4}|\d{2})", text)
+    if match:
+        month_name = match.group(2).lower()
+        if month_name not in _MONTH_NAMES:
+            return None
+        day, month = int(match.group(1)), _MONTH_NAMES.index(month_name) + 1
+        year_text = match.group(3)
+    else:
+        match = re.fullmatch(r"(\d{1,2})([/-])(\d{1,2})\2(\d{4}|\d{2})", text)
+        if match is None:
+            return None
+        first, second = int(match.group(1)), int(match.group(3))
+        month, day = (first, second) if order == "mdy" else (second, first)
+        year_text = match.group(4)
+    year = int(year_text)
+    if len(year_text) == 2:
+        year += 2000 if year < 70 else 1900
+    try:
+        return date(year, month, day).isoformat()
+    except ValueError:
+        return None
 
 
 def parse_time(text: str) -> str:
-    """``16:07``, ``04:39p`` or ``4:39 PM`` as 24-hour ``HH:MM``."""
-    match = re.fullmatch(r"(\d{1,2}):(\d{2})\s*([AaPp])?[Mm]?", text.strip())
+    """``16:07``, ``3:35:10``, ``04:39p``, ``08:00P``, ``1:35:53PM`` or ``4:39 PM`` as
+    24-hour ``HH:MM`` (``HH:MM:SS`` where the article gives seconds)."""
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})(?::(\d{2}))?\s*([AaPp])?[Mm]?", text.strip())
     if match is None:
         raise RowError(f"{text!r} is not a time")
     hour, minute = int(match.group(1)), int(match.group(2))
-    if match.group(3):
-        hour = hour % 12 + (12 if match.group(3).lower() == "p" else 0)
-    return f"{hour:02d}:{minute:02d}"
+    if match.group(4):
+        if not 1 <= hour <= 12:
+            raise RowError(f"{text!r} is not a time (hour {hour} with AM/PM)")
+        hour = hour % 12 + (12 if match.group(4).lower() == "p" else 0)
+    if hour > 23 or minute > 59:
+        raise RowError(f"{text!r} is not a time")
+    seconds = f":{match.group(3)}" if match.group(3) else ""
+    return f"{hour:02d}:{minute:02d}{seconds}"
 
 
 def parse_version_cell(text: str) -> str | None:
@@ -71,29 +137,52 @@ def parse_version_cell(text: str) -> str | None:
     return None if NOT_APPLICABLE.fullmatch(cleaned) else cleaned
 
 
+_NAME = r"[^\s\\/:*?\"<>|()]+(?: [^\s\\/:*?\"<>|()]+)*\.(?=[\w]*[A-Za-z])\w{1,10}"
+_FOLDER = r"[^\s\\/:*?\"<>|]+(?: [^\s\\/:*?\"<>|]+)*\\"
+# Platform cells of the NT 4.0 / 2000 era: the processor ("Intel", "i386", "Alpha",
+# "MIPS", "PPC") or the operating system ("Windows NT", "Windows 95/98/ME").
+_PLATFORM_WORDS = (
+    r"x86|x64|IA-64|IA64|Itanium|ARM64|ARM|AMD64|Intel|i386|Alpha|MIPS|PPC|PowerPC"
+    r"|Not [Aa]pplicable|Not [Aa]vailable"
+)
+_DATE = (
+    r"\d{1,2}-(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)-(?:\d{4}|\d{2})"
+    r"|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})|\d{1,2}-\d{1,2}-(?:\d{4}|\d{2})"
+)
+
 COLUMNS = {
     label.lower(): c
     for c in (
         Column(
-            "name",
-            "File name",
-            re.compile(r"[^\s\\/:*?\"<>|]+(?: [^\s\\/:*?\"<>|]+)*\.[A-Za-z]{1,10}"),
-            260,
+            "name", "File name", re.compile(_NAME), 260, aliases=("Filename",),
+            # A path in the name column (%Windir%\\System32\\inetsrv\\Ism.dll) and a note
+            # in parentheses after the name ("Lsasrv.dll (56-bit)", "(Windows 95)").
+            separated=re.compile(rf"(?:%\w+%\\|[A-Za-z]:\\)?(?:{_FOLDER})*{_NAME}"
+                                 r"(?: ?\([^()]{1,60}\))?"),
+            separated_check=_name_ok,
         ),
         Column("version", "File version",
                re.compile(r"\d{1,5}\.\d{1,5}\.\d{1,5}\.\d{1,5}|Not [Aa]pplicable"), 23,
                lambda t: t.lower() == "not applicable" or _version_ok(t),
-               aliases=("Version",), optional=True),
+               aliases=("Version",), optional=True,
+               separated=re.compile(r"\d{1,5}\.\d{1,5}\.\d{1,5}(?:\.\d{1,5})?|Not [Aa]pplicable"),
+               separated_check=_loose_version_ok),
         Column("size", "File size", re.compile(r"[1-9]\d{0,2}(?:,\d{3})*|0"), 20,
-               aliases=("Size",)),
+               aliases=("Size",),
+               separated=re.compile(r"[1-9]\d{0,2}(?:[,.]\d{3})+|\d{1,10}")),
         Column("date", "Date",
-               re.compile(rf"\d{{2}}-(?:{_MONTHS})-\d{{4}}|\d{{1,2}}/\d{{1,2}}/(?:\d{{4}}|\d{{2}})"),
-               11, _date_ok, aliases=("Date (UTC)",)),
+               re.compile(r"\d{2}-(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)-\d{4}"
+                          r"|\d{1,2}/\d{1,2}/(?:\d{4}|\d{2})"),
+               11, _date_ok, aliases=("Date (UTC)",), separated=re.compile(_DATE)),
         Column("time", "Time",
                re.compile(r"(?:[01]\d|2[0-3]):[0-5]\d|(?:0?\d|1[0-2]):[0-5]\d ?(?:[ap]|[AP]M)"),
-               8, aliases=("Time (UTC)",)),
-        Column("platform", "Platform",
-               re.compile(r"x86|x64|IA-64|ARM64|ARM|Not [Aa]pplicable|Not [Aa]vailable"), 14),
+               11, aliases=("Time (UTC)",),
+               separated=re.compile(r"(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?"
+                                    r"(?: ?(?:[ap]|[AP]M?|[ap]m))?")),
+        Column("platform", "Platform", re.compile(_PLATFORM_WORDS), 40,
+               separated=re.compile(rf"(?i:{_PLATFORM_WORDS})|\(?(?:Microsoft )?Windows"
+                                    r"(?: [\w./-]{1,16}){1,3}\)?"),
+               optional=True),
         Column("operating_system", "Operating system",
                re.compile(r"(?:Microsoft )?Windows[\w .()-]{0,60}"), 70),
         Column("sp_requirement", "SP requirement",
@@ -139,8 +228,8 @@ def parse_header(line: str) -> tuple[Column, ...]:
 
 def check_columns(columns: list[Column]) -> None:
     keys = [c.key for c in columns]
-    if "name" not in keys or "version" not in keys:
-        raise RowError("a file table has a 'File name' and a 'File version' column")
+    if "name" not in keys or not ({"version", "size"} & set(keys)):
+        raise RowError("a file table has a 'File name' and a 'File version' or 'Size' column")
 
 
 def readings(
@@ -172,12 +261,16 @@ def readings(
         start = pos + 1 if index and pos < len(text) and text[pos] in " \t" else pos
         for end in range(start + 1, min(len(text), start + column.max_len) + 1):
             cell = text[start:end]
-            if column.pattern.fullmatch(cell) and column.check(cell):
+            if column.fits(cell, separated=spaced):
                 out.extend([cell, *rest] for rest in from_here(index + 1, end))
         memo[key] = out
         return out
 
-    return [dict(zip((c.key for c in columns), cells, strict=True)) for cells in from_here(0, 0)]
+    found = [dict(zip((c.key for c in columns), cells, strict=True)) for cells in from_here(0, 0)]
+    if len(found) > 1 and any(r.get("platform") for r in found):
+        # "Shell32.dll (Windows 95)" under a Platform column: the platform, not a name note
+        found = [r for r in found if r.get("platform") or not r.get("name", "").endswith(")")]
+    return found
 
 
 def narrowed(

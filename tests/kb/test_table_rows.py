@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from kbscan.kb.table_rows import RowError, parse_header, readings, split_row
+from kbscan.kb.table_rows import (
+    RowError,
+    date_order,
+    parse_date,
+    parse_header,
+    parse_time,
+    readings,
+    split_row,
+)
 
 STANDARD = parse_header("File nameFile versionFile sizeDateTimePlatform")
 
@@ -23,7 +31,7 @@ def test_header_columns_in_order() -> None:
     ("header", "message"),
     [
         ("File nameFile versionColourPlatform", "unknown column at 'ColourPlatform'"),
-        ("File nameFile sizeDate", "has a 'File name' and a 'File version' column"),
+        ("File nameDateTime", "has a 'File name' and a 'File version' or 'Size' column"),
         ("File nameFile versionDateDate", "column 'Date' appears twice"),
     ],
 )
@@ -88,3 +96,81 @@ def test_names_with_dots_and_digits() -> None:
         "name"
     ] == ("Microsoft.Windows.Common-Controls.manifest")
     assert split_row("Mf3216.dll5.2.3790.4094x86", cols)["name"] == "Mf3216.dll"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1:35:53PM", "13:35:53"), ("04:39p", "16:39"), ("3:26pm", "15:26"),
+        ("08:00P", "20:00"), ("7:26AM", "07:26"), ("07:11 PM", "19:11"),
+        ("3:35:10", "03:35:10"), ("12:05a", "00:05"), ("16:07", "16:07"),
+    ],
+)  # fmt: skip
+def test_every_time_spelling_of_the_archive(text: str, expected: str) -> None:
+    assert parse_time(text) == expected
+
+
+@pytest.mark.parametrize("text", ["13:05PM", "24:00", "7:61"])
+def test_impossible_times(text: str) -> None:
+    with pytest.raises(RowError):
+        parse_time(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "order", "expected"),
+    [
+        ("06-Jun-2007", "mdy", "2007-06-06"), ("11-MAY-2001", "mdy", "2001-05-11"),
+        ("11-Jul-01", "mdy", "2001-07-11"), ("6/18/1999", "mdy", "1999-06-18"),
+        ("02/03/00", "mdy", "2000-02-03"), ("12-21-2000", "mdy", "2000-12-21"),
+        ("19/12/00", "dmy", "2000-12-19"), ("31-05-2001", "dmy", "2001-05-31"),
+        ("03/02/99", "mdy", "1999-03-02"),
+    ],
+)  # fmt: skip
+def test_two_and_four_digit_years_day_or_month_first(text: str, order: str, expected: str) -> None:
+    assert parse_date(text, order) == expected
+
+
+def test_the_order_of_numeric_dates_comes_from_the_dates_that_tell() -> None:
+    assert date_order(["09-07-2000", "5/31/2001"]) == "mdy"
+    assert date_order(["19/12/00", "01/02/00"]) == "dmy"
+    assert date_order(["09-07-2000"]) == "mdy"  # none tells: the articles are American
+    assert date_order(["31/01/2000", "01/31/2000"]) is None
+
+
+def test_size_before_version_a_path_and_a_note_after_the_name() -> None:
+    columns = parse_header("Date Time Size Version File name Platform")
+    (row,) = readings(
+        "02/22/01  4:19pm  155,920  4.0.1381.7092  Lsasrv.dll    Intel", columns, spaced=True
+    )
+    assert (row["size"], row["version"], row["name"], row["platform"]) == (
+        "155,920",
+        "4.0.1381.7092",
+        "Lsasrv.dll",
+        "Intel",
+    )
+    columns = parse_header("Date Time Version Size File name")
+    (row,) = readings(
+        r"5/31/2001 03:31p 5.00.2195.3649 6928 %Windir%\System32\inetsrv\Ism.dll",
+        columns,
+        spaced=True,
+    )
+    assert (row["version"], row["size"], row["name"]) == (
+        "5.00.2195.3649",
+        "6928",
+        r"%Windir%\System32\inetsrv\Ism.dll",
+    )
+    (row,) = readings(
+        "5/31/2001 11:13p 5.0.2195.3663 501,520 Lsasrv.dll (56-bit)", columns, spaced=True
+    )
+    assert row["name"] == "Lsasrv.dll (56-bit)"
+    (row,) = readings("07/13/2000 02:36 7.0.1313.0 101.872 Nlhtml.dll", columns, spaced=True)
+    assert row["size"] == "101.872"
+
+
+def test_a_row_that_stops_before_its_last_columns() -> None:
+    columns = parse_header("Date Time Size File name Platform Version")
+    (row,) = readings("06/10/2000  10:10a         67  Compverbase.ini  Intel", columns, spaced=True)
+    assert (row["name"], row["platform"], row["version"]) == ("Compverbase.ini", "Intel", "")
+    columns = parse_header("Date Time Version Size File name Platform")
+    (row,) = readings("01-Mar-2001  19:20     67  Compversmsapm32.ini", columns, spaced=True)
+    assert (row["version"], row["size"], row["platform"]) == ("", "67", "")
