@@ -338,8 +338,14 @@ def import_kb(
     """``kbscan kb import``: an article's text to a validated KB file (or stdout)."""
     if output is not None and output.exists() and not force:
         raise KbError("exists; give --force to replace it", path=str(output))
-    platforms = default_source().platforms()
-    result = import_article(read_article(article), str(article), platforms, paths)
+    source = default_source()
+    result = import_article(
+        read_article(article),
+        str(article),
+        source.platforms(),
+        paths,
+        not_scanned=source.not_scanned(),
+    )
     if output is not None:
         text = json.dumps(result.document, indent=2, ensure_ascii=False) + "\n"
         try:

@@ -23,10 +23,12 @@ from kbscan.collect.winrm import WinrmSettings, transport_missing
 from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
+from kbscan.kb.library import ImportRequest, import_articles
 from kbscan.model import Protocol
 from kbscan.report.console import render_inspection, render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import render_diff, verdict_markdown
+from kbscan.report.import_table import render_imports
 from kbscan.report.safety import printable
 from kbscan.scan import DEFAULT_WORKERS
 from kbscan.terminal import Progress, configure_logging
@@ -143,9 +145,23 @@ def _parser() -> argparse.ArgumentParser:
 
     kb = sub("kb", help="KB definitions: import an article, show, list")
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
-    p = kb_sub.add_parser("import", help="turn a KB article's text into a KB definition")
-    p.add_argument("article", type=Path, metavar="ARTICLE.txt")
-    p.add_argument("-o", "--output", type=Path, help="KB file to write (default: print it)")
+    p = kb_sub.add_parser(
+        "import", help="turn KB articles' text into KB definitions (one file, or many into -o DIR)"
+    )
+    p.add_argument("articles", type=Path, nargs="+", metavar="ARTICLE_OR_DIR")
+    p.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        help="KB file to write for one article, the folder for several (default: print it)",
+    )
+    p.add_argument(
+        "--platform",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="the Windows release of an article that names none (e.g. windows-nt-4.0)",
+    )
     p.add_argument(
         "--path",
         action="append",
@@ -425,27 +441,7 @@ def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stde
 
 def _kb(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     if args.kb_command == "import":
-        paths = {}
-        for item in args.path:
-            name, sep, path = item.partition("=")
-            if not sep or not name or not path:
-                stderr.write(f"kbscan: error: --path {item!r}: expected NAME=PATH\n")
-                return EXIT_INPUT
-            paths[name] = path
-        outcome = app.import_kb(args.article, args.output, paths, force=args.force)
-        for warning in outcome.warnings:
-            stderr.write(f"kbscan: warning: {printable(warning)}\n")
-        if outcome.written is None:
-            stdout.write(json.dumps(outcome.document, indent=2, ensure_ascii=False) + "\n")
-        else:
-            tables = outcome.document["tables"]
-            rows = sum(len(t["rows"]) for t in tables)
-            stdout.write(
-                f"{outcome.document['id']}: {rows} file rows in {len(tables)} tables "
-                f"({len(outcome.document['left_out'])} other tables left out) written to "
-                f"{outcome.written}\n"
-            )
-        return EXIT_OK
+        return _kb_import(args, stdout, stderr)
     if args.kb_command == "show":
         kb, document = app.show_kb(args.kb_id, args.kb_dir)
         if args.json:
@@ -456,6 +452,39 @@ def _kb(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
     for known in app.list_kbs(args.kb_dir):
         stdout.write(f"{known.id:<10}  {printable(known.title)[:90]}  ({known.path})\n")
     return EXIT_OK
+
+
+def _kb_import(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
+    paths = {}
+    for item in args.path:
+        name, sep, path = item.partition("=")
+        if not sep or not name or not path:
+            stderr.write(f"kbscan: error: --path {item!r}: expected NAME=PATH\n")
+            return EXIT_INPUT
+        paths[name] = path
+    request = ImportRequest(
+        tuple(args.articles), args.output, paths, tuple(args.platform), force=args.force
+    )
+    results = import_articles(request)
+    for result in results:
+        for warning in result.warnings:
+            stderr.write(f"kbscan: warning: {printable(warning)}\n")
+    if request.batch:
+        stdout.write(render_imports(results))
+    for result in results:
+        if result.error is not None:
+            stderr.write(f"kbscan: error: {printable(result.error)}\n")
+        elif not request.batch and result.written is None and result.document is not None:
+            stdout.write(json.dumps(result.document, indent=2, ensure_ascii=False) + "\n")
+        elif not request.batch and result.document is not None:
+            doc = result.document
+            rows = sum(len(t["rows"]) for t in doc["tables"])
+            stdout.write(
+                f"{doc['id']}: {rows} file rows in {len(doc['tables'])} tables "
+                f"({len(doc['left_out'])} other tables left out) written to "
+                f"{result.written}\n"
+            )
+    return EXIT_INPUT if any(r.error for r in results) or not results else EXIT_OK
 
 
 def _inspect(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:

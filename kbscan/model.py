@@ -279,6 +279,8 @@ class Platform:
     architectures: tuple[Arch, ...] = _ALL_ARCHES
     service_packs: tuple[int, ...] = ()  # the levels that exist (0 = release)
     branch_ranges: tuple[BranchRange, ...] = ()
+    products: tuple[str, ...] = ()  # what runs only on this release (IIS 5.0: Windows 2000)
+    other_architectures: tuple[str, ...] = ()  # it had, kbscan does not scan (Alpha)
 
     @property
     def builds(self) -> frozenset[int]:
@@ -373,6 +375,32 @@ class LeftOutTable:
 
 
 @dataclass(frozen=True)
+class UnjudgedRow:
+    """A row of the article kbscan keeps but does not judge, as the article prints it."""
+
+    name: str
+    version: str | None  # as printed: an Alpha row may carry a three-part version
+    size: int | None
+    date: date | None
+    time: str | None
+    platform: str
+
+
+@dataclass(frozen=True)
+class UnjudgedTable:
+    """Rows for an architecture or release kbscan does not scan (Alpha, MIPS, PowerPC,
+    Windows 95, ...): kept so that the KB file holds the article's whole table, with
+    the reason they are not judged; never mixed into a table kbscan judges."""
+
+    heading: str
+    line: int | None
+    platforms: tuple[str, ...]  # the releases kbscan knows that the rows are for, if any
+    architecture: str  # as the article names it: "Alpha", "x86" for a Windows 95 row
+    note: str
+    rows: tuple[UnjudgedRow, ...]
+
+
+@dataclass(frozen=True)
 class ServiceRef:
     """A Windows service by its key name (SMTPSVC) and the name people know (SMTP)."""
 
@@ -425,6 +453,7 @@ class KbDefinition:
     tables: tuple[FileTable, ...]
     left_out: tuple[LeftOutTable, ...] = ()
     origin: str = ""  # the file it was loaded from
+    not_judged: tuple[UnjudgedTable, ...] = ()
 
     @property
     def files(self) -> tuple[FileRow, ...]:

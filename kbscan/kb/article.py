@@ -16,19 +16,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kbscan.kb.article_text import ArticleText, Line, Table, read_text
-from kbscan.kb.headings import HeadingError, PlatformNames, Scope, read_heading
+from kbscan.kb.headings import PlatformNames, Scope
 from kbscan.kb.interface import KbError
+from kbscan.kb.release_sources import ArticleReleases
+from kbscan.kb.row_places import RowPlace, place_of, split_name
 from kbscan.kb.schema import SCHEMA_VERSION, parse_kb
+from kbscan.kb.table_release import RowBuild, TableRelease
 from kbscan.kb.table_rows import (
     Column,
     RowError,
     check_columns,
     column_for,
+    date_order,
     narrowed,
     parse_date,
     parse_header,
@@ -75,6 +79,9 @@ class ImportResult:
     document: dict[str, Any]
     definition: KbDefinition
     warnings: list[str] = field(default_factory=list)
+    # the article lines that became a row: of a judged table, of a table kept unjudged,
+    # or of a table left out; what bench_import.py holds the article's file rows against
+    row_lines: frozenset[int] = frozenset()
 
 
 def read_article(path: Path) -> str:
@@ -105,23 +112,60 @@ def import_article(
     origin: str,
     platforms: dict[str, Platform],
     paths: dict[str, str] | None = None,
+    *,
+    not_scanned: tuple[str, ...] = (),
+    forced: tuple[str, ...] = (),
 ) -> ImportResult:
-    """Build and validate a KB definition from an article's text; raises ArticleError."""
-    return _Importer(text, origin, platforms, paths or {}).run()
+    """Build and validate a KB definition from an article's text; raises ArticleError.
+
+    ``forced`` names the release(s) of an article that names none (``--platform``).
+    """
+    return _Importer(text, origin, platforms, paths or {}, not_scanned, forced).run()
 
 
 class _Importer:
     def __init__(
-        self, text: str, origin: str, platforms: dict[str, Platform], paths: dict[str, str]
+        self,
+        text: str,
+        origin: str,
+        platforms: dict[str, Platform],
+        paths: dict[str, str],
+        not_scanned: tuple[str, ...] = (),
+        forced: tuple[str, ...] = (),
     ) -> None:
         self.origin = origin
         self.article: ArticleText = read_text(text)
         self.lines = self.article.lines
-        self.names = PlatformNames(platforms)
+        self.names = PlatformNames(platforms, not_scanned)
         self.platforms = platforms
         self.paths = {k.lower(): v for k, v in paths.items()}
         self.warnings: list[str] = []
         self.warned: set[str] = set()
+        self.release = TableRelease(
+            ArticleReleases(self.lines, self.names, self.title_or_none()),
+            self.names,
+            self.fail,
+            self.forced_platforms(forced),
+        )
+        self.date_order = self.article_date_order()
+        self.row_lines: set[int] = set()
+
+    def title_or_none(self) -> str:
+        """The title, for the release it may name; an empty article fails later, where
+        it says it has no file table."""
+        try:
+            return self.title()
+        except ArticleError:
+            return ""
+
+    def forced_platforms(self, forced: tuple[str, ...]) -> tuple[Platform, ...]:
+        out: list[Platform] = []
+        for name in forced:
+            found = self.platforms.get(name) or next(iter(self.names.find(name, None) or ()), None)
+            if found is None:
+                raise self.fail(f"--platform {name!r}: no such release ({self.names.known()})")
+            out.append(found)
+        return tuple(dict.fromkeys(out))
 
     def fail(self, message: str, line: int | None = None) -> ArticleError:
         return ArticleError(message, path=self.origin, line=line)
@@ -136,8 +180,9 @@ class _Importer:
         kb_number = self.kb_number()
         kb_id = f"KB{kb_number}"
         resolved = self.resolve([r for t in file_tables for r in t.rows], file_tables)
-        published = {cells["name"].lower() for cells in resolved.values()}
-        tables = [self.table_document(t, resolved, published) for t in file_tables]
+        published = {split_name(cells["name"])[1].lower() for cells in resolved.values()}
+        judged, not_judged = self.partition(file_tables, resolved)
+        tables = [self.table_document(t, resolved, published) for t in judged]
         covered = list(dict.fromkeys(pid for t in tables for pid in t["platforms"]))
         requirements, prerequisite_text = self.prerequisites(covered, tables)
         document: dict[str, Any] = {
@@ -154,11 +199,14 @@ class _Importer:
             "tables": tables,
             "left_out": left_out,
         }
+        if not_judged:
+            document["not_judged"] = not_judged
         try:
             definition = parse_kb(document, self.origin, self.platforms)
         except KbError as exc:
             raise self.fail(f"the imported definition is invalid: {exc.message}") from None
-        return ImportResult(document, definition, self.warnings)
+        self.row_lines.update(r.line for t in file_tables for r in t.rows)
+        return ImportResult(document, definition, self.warnings, frozenset(self.row_lines))
 
     # --- identity -------------------------------------------------------------------
 
@@ -226,27 +274,47 @@ class _Importer:
         previous_end = 0
         for table in self.article.tables:
             kind = self.kind_of(table)
+            last = max([n for n, _ in table.rows] + [n for n, _ in table.text_rows] or [table.line])
             if kind is not None:
                 heading = self.nearest_heading_text(table.line, previous_end)
                 left_out.append({"line": table.line, "heading": heading, "kind": kind[0],
                                  "note": kind[1]})  # fmt: skip
+                self.row_lines.update(n for n, _ in table.rows)
                 continue
             columns = self.columns_of(table)
-            scope = self.scope_of(table, previous_end)
-            if scope.architecture is None:
-                raise self.fail(
-                    f"the table under {scope.heading!r} names no architecture, and "
-                    f"{', '.join(p.name for p in scope.platforms)} has several",
-                    table.line,
-                )
+            scope = self.release.decide(
+                table.line, previous_end, self.preview_builds(table, columns)
+            )
             if table.row_count == 0:
                 raise self.fail(f"the table under {scope.heading!r} has no rows", table.line)
             found.append(_FileTable(table, scope, self.read_rows(table, columns, scope)))
-            last = table.rows[-1][0] if table.rows else table.text_rows[-1][0]
             previous_end = last
         if not found:
             raise self.fail("no file table (no 'File name' / 'File version' table)")
         return found, left_out
+
+    def preview_builds(self, table: Table, columns: tuple[Column, ...]) -> list[RowBuild]:
+        """The versions of the rows that read one way only, for the release's builds."""
+        out = []
+        for number, cells in table.rows:
+            reading = dict(zip((c.key for c in columns), cells, strict=False))
+            if (version := _version(reading)) is not None:
+                out.append(RowBuild(number, version))
+        for number, text in table.text_rows:
+            try:
+                found = narrowed(text, columns, spaced=table.spaced)[0]
+            except RowError:
+                continue
+            versions = {v for r in found if (v := _version(r)) is not None}
+            if len(versions) == 1:
+                out.append(RowBuild(number, versions.pop()))
+        return out
+
+    def article_date_order(self) -> str:
+        dates = re.findall(r"(?<![\d.])\d{1,2}[-/]\d{1,2}[-/]\d{2,4}(?![\d.])",
+                           " ".join(t for table in self.article.tables
+                                    for _, t in table.text_rows))  # fmt: skip
+        return date_order(dates) or "mdy"
 
     def kind_of(self, table: Table) -> tuple[str, str] | None:
         """Tables that are not file tables to check, recognised and left out; a table that
@@ -309,51 +377,6 @@ class _Importer:
             if after < x.number < line and x.heading and x.text:
                 return x.text
         return ""
-
-    def scope_of(self, table: Table, after: int) -> Scope:
-        """The nearest heading above the table that names a Windows release; without one,
-        what the article says it applies to."""
-        for x in reversed(self.lines):
-            if not (after < x.number < table.line) or not x.text:
-                continue
-            if not (x.heading or _heading_like(x.text)):
-                continue
-            try:
-                scope = read_heading(x.text, x.number, self.names)
-            except HeadingError as exc:
-                raise self.fail(str(exc), x.number) from None
-            if scope is not None:
-                return scope
-        return self.article_scope(table)
-
-    def article_scope(self, table: Table) -> Scope:
-        for i, x in enumerate(self.lines):
-            m = re.match(
-                r"^(?:applies to|the information in this article applies to)\s*:?\s*(.*)$",
-                x.text,
-                re.IGNORECASE,
-            )
-            if not m:
-                continue
-            text = m.group(1)
-            if not text:
-                text = " ".join(y.text for y in self.lines[i + 1 : i + 12] if y.text)
-            platforms = [p for _, _, ps in self.names.mentions(text) for p in ps]
-            platforms = list(dict.fromkeys(platforms))
-            if not platforms:
-                continue
-            arches = {a for p in platforms for a in p.architectures}
-            arch = arches.pop() if len(arches) == 1 else None
-            names = ", ".join(p.name for p in platforms)
-            note = f"The table has no heading; the article applies to {names}" + (
-                f", which exists only as {arch.value} in kbscan's platform data." if arch else "."
-            )
-            return Scope(x.text, x.number, tuple(platforms), arch, None, note)
-        raise self.fail(
-            "the file table has no heading naming its Windows release, and the article "
-            "names none ('Applies to:')",
-            table.line,
-        )
 
     def read_rows(self, table: Table, columns: tuple[Column, ...], scope: Scope) -> list[_Row]:
         rows = []
@@ -444,6 +467,133 @@ class _Importer:
             out[id(r)] = chosen
         return out
 
+    def partition(
+        self, tables: list[_FileTable], resolved: dict[int, dict[str, str]]
+    ) -> tuple[list[_FileTable], list[dict[str, Any]]]:
+        """Judged tables, one per architecture, and the rows kbscan keeps unjudged."""
+        judged: list[_FileTable] = []
+        kept: list[dict[str, Any]] = []
+        for t in tables:
+            by_arch: dict[Arch, list[_Row]] = {}
+            others: dict[tuple[str, str], list[_Row]] = {}
+            above = ""  # a row that leaves the platform blank is of the block it stands in
+            for r in t.rows:
+                cells = resolved[id(r)]
+                if "platform" in cells and not cells["platform"] and above:
+                    cells = resolved[id(r)] = {**cells, "platform": above}
+                above = cells.get("platform", "") or above
+                place = self.place(t.scope, cells, r.line)
+                if place.other is not None:
+                    others.setdefault((place.kind, place.other), []).append(r)
+                else:
+                    assert place.arch is not None
+                    by_arch.setdefault(place.arch, []).append(r)
+            for arch, rows in by_arch.items():
+                judged.append(_FileTable(t.table, replace(t.scope, architecture=arch), rows))
+            for (kind, other), rows in others.items():
+                kept.append(self.unjudged_document(t, kind, other, rows, resolved))
+        if not judged:
+            raise self.fail(
+                "every file row is for an architecture or release kbscan does not scan ("
+                + ", ".join(sorted({t["architecture"] for t in kept}))
+                + "): nothing to judge",
+                tables[0].table.line,
+            )
+        return judged, kept
+
+    def place(self, scope: Scope, cells: dict[str, str], line: int) -> RowPlace:
+        """Where one row goes: its processor, or what kbscan does not judge."""
+        if not scope.platforms:
+            return RowPlace(other=", ".join(scope.unscanned), kind="release")
+        place = place_of(cells, self.names)
+        if place.other is not None:
+            return place
+        if place.release and not set(place.release) & set(scope.platforms):
+            raise self.fail(
+                f"the row names {', '.join(p.name for p in place.release)}, but its table is "
+                f"for {', '.join(p.name for p in scope.platforms)}",
+                line,
+            )
+        if scope.architecture in (Arch.X64, Arch.IA64) or place.arch is None:
+            if scope.architecture is None:
+                raise self.fail(
+                    f"the table under {scope.heading!r} names no architecture, and "
+                    f"{', '.join(p.name for p in scope.platforms)} has several",
+                    line,
+                )
+            return RowPlace(arch=scope.architecture)  # x86 rows of an x64 table are WOW64
+        if not any(place.arch in p.architectures for p in scope.platforms):
+            raise self.fail(
+                f"a {place.arch.value} row, but {', '.join(p.name for p in scope.platforms)} "
+                f"has no {place.arch.value} edition in kbscan's platform data",
+                line,
+            )
+        return place
+
+    def unjudged_document(
+        self,
+        t: _FileTable,
+        kind: str,
+        other: str,
+        rows: list[_Row],
+        resolved: dict[int, dict[str, str]],
+    ) -> dict[str, Any]:
+        scope = t.scope
+        had = [p for p in scope.platforms if other in p.other_architectures]
+        if kind == "architecture" and not had:
+            raise self.fail(
+                f"a row for {other}, but {', '.join(p.name for p in scope.platforms)} had no "
+                f"{other} release in kbscan's platform data (other_architectures)",
+                rows[0].line,
+            )
+        if kind == "architecture":
+            note = (
+                f"{', '.join(p.name for p in had)} ran on {other} too; kbscan scans x86, x64 "
+                "and IA-64 hosts, so these rows are kept as published and not judged."
+            )
+        elif kind == "release":
+            note = (
+                f"{other} is a Windows release kbscan does not scan "
+                "(data/releases-not-scanned.json); these rows are kept as published and not "
+                "judged."
+            )
+        else:
+            note = (
+                f"The article qualifies these files ({other}); kbscan cannot tell which "
+                "variant a host runs, so they are kept as published and not judged (the "
+                "unqualified rows of the same files are judged)."
+            )
+        return {
+            "heading": scope.heading,
+            "line": t.table.line,
+            "platforms": [p.id for p in (had if kind == "architecture" else scope.platforms)],
+            "architecture": other if kind == "architecture" else "x86",
+            "note": note,
+            "rows": [self.unjudged_row(resolved[id(r)], r.line) for r in rows],
+        }
+
+    def unjudged_row(self, cells: dict[str, str], line: int) -> dict[str, Any]:
+        row: dict[str, Any] = {"name": split_name(cells["name"])[1]}
+        version = parse_version_cell(cells.get("version", ""))
+        row["version"] = version
+        row.update(self.described(cells, line))
+        row["platform"] = cells.get("platform") or split_name(cells["name"])[2] or ""
+        return row
+
+    def described(self, cells: dict[str, str], line: int) -> dict[str, Any]:
+        """Size, date and time of a row, as numbers and ISO text."""
+        out: dict[str, Any] = {}
+        if cells.get("size"):
+            out["size"] = int(re.sub(r"[,.]", "", cells["size"]))
+        if cells.get("date"):
+            out["date"] = parse_date(cells["date"], self.date_order)
+        if cells.get("time"):
+            try:
+                out["time"] = parse_time(cells["time"])
+            except RowError as exc:
+                raise self.fail(str(exc), line) from None
+        return out
+
     def table_document(
         self, t: _FileTable, resolved: dict[int, dict[str, str]], published: set[str]
     ) -> dict[str, Any]:
@@ -465,19 +615,12 @@ class _Importer:
         self, scope: Scope, cells: dict[str, str], line: int, published: set[str]
     ) -> dict[str, Any]:
         assert scope.architecture is not None
-        version = _version(cells)
+        version = self.checked_version(cells, line)
         sp, sp_note = self.service_pack_of(scope, cells, version, line)
         branch, branch_note = self.branch_of(scope, cells, version)
-        row: dict[str, Any] = {"name": cells["name"], "version": str(version) if version else None}
-        if cells.get("size"):
-            row["size"] = int(cells["size"].replace(",", ""))
-        if cells.get("date"):
-            row["date"] = parse_date(cells["date"])
-        if cells.get("time"):
-            try:
-                row["time"] = parse_time(cells["time"])
-            except RowError as exc:
-                raise self.fail(str(exc), line) from None
+        folder, name, _qualifier = split_name(cells["name"])
+        row: dict[str, Any] = {"name": name, "version": str(version) if version else None}
+        row.update(self.described(cells, line))
         row["platform"] = cells.get("platform") or _PLATFORM_LABEL[scope.architecture]
         row["service_pack"] = sp
         if sp_note:
@@ -486,8 +629,22 @@ class _Importer:
             row["service_branch"] = branch
         if branch_note:
             row["branch_note"] = branch_note
-        row["path"] = self.path_of(scope, row, published)
+        row["path"] = (
+            _system_root(folder) + "\\" + name if folder else self.path_of(scope, row, published)
+        )
         return row
+
+    def checked_version(self, cells: dict[str, str], line: int) -> FileVersion | None:
+        text = parse_version_cell(cells.get("version", ""))
+        if text is None:
+            return None
+        try:
+            return FileVersion.parse(text)
+        except VersionError as exc:
+            raise self.fail(
+                f"{cells['name']}: {exc}; a file kbscan judges needs its four-part version",
+                line,
+            ) from None
 
     def service_pack_of(
         self, scope: Scope, cells: dict[str, str], version: FileVersion | None, line: int
@@ -791,6 +948,11 @@ def _version(cells: dict[str, str]) -> FileVersion | None:
         return None
 
 
+def _system_root(folder: str) -> str:
+    """``%Windir%`` and ``C:\\WINNT`` as the ``%SystemRoot%`` the probe expands."""
+    return re.sub(r"(?i)^(%windir%|%systemroot%|[a-z]:\\(winnt|windows))", "%SystemRoot%", folder)
+
+
 def _stated_service_packs(cells: dict[str, str], scope: Scope) -> frozenset[int]:
     stated: set[int] = set()
     for value in (cells.get("sp_requirement", ""), cells.get("service_branch", "")):
@@ -816,14 +978,3 @@ def _implied(scope: Scope) -> ImpliedServicePack | None:
 
 def _level_exists(platform: Platform, sp: int) -> bool:
     return not platform.service_packs or sp in platform.service_packs
-
-
-def _heading_like(text: str) -> bool:
-    """A plain line that reads as a table heading (archive copies have no markup)."""
-    if len(text) > 160 or text.endswith("."):
-        return False
-    return bool(
-        re.match(r"(?i)^(?:for )?all supported ", text)
-        or re.search(r"(?i)(x86|x64|itanium|ia-64|ia64)[- ]based (versions?|editions?|systems?)$",
-                     text)
-    )  # fmt: skip

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from kbscan.kb.interface import KbError, KbSource
-from kbscan.kb.schema import parse_kb, parse_platform, read_json
+from kbscan.kb.schema import parse_kb, parse_not_scanned, parse_platform, read_json
 from kbscan.model import KbDefinition, Platform
 from kbscan.paths import data_dir
 
@@ -27,6 +27,7 @@ class DirectoryKbSource(KbSource):
         self._kb_dirs = kb_dirs
         self._platform_dir = platform_dir
         self._platforms: dict[str, Platform] | None = None
+        self._not_scanned: tuple[str, ...] | None = None
 
     def ids(self) -> list[str]:
         found: set[str] = set()
@@ -63,6 +64,15 @@ class DirectoryKbSource(KbSource):
                 platforms[platform.id] = platform
             self._platforms = platforms
         return self._platforms
+
+    def not_scanned(self) -> tuple[str, ...]:
+        """Names of the Windows releases articles name that kbscan does not scan."""
+        if self._not_scanned is None:
+            path = self._platform_dir.parent / "releases-not-scanned.json"
+            self._not_scanned = (
+                parse_not_scanned(read_json(path), str(path)) if path.is_file() else ()
+            )
+        return self._not_scanned
 
 
 def default_source(extra_dir: Path | None = None) -> DirectoryKbSource:

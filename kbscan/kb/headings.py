@@ -46,6 +46,7 @@ class Scope:
     architecture: Arch | None
     service_pack: int | None
     note: str | None = None
+    unscanned: tuple[str, ...] = ()  # releases named that kbscan does not scan
 
 
 def _norm(name: str) -> str:
@@ -54,53 +55,84 @@ def _norm(name: str) -> str:
 
 
 class PlatformNames:
-    """Release names as articles write them, mapped to the platforms of data/platforms."""
+    """Release names as articles write them, mapped to the platforms of data/platforms.
 
-    def __init__(self, platforms: dict[str, Platform]) -> None:
+    A release's own names and aliases, the products that run only on it (IIS 5.0 is
+    Windows 2000), and the names of releases kbscan does not scan (Windows 95), which
+    map to no platform but keep "Windows NT 3.51" from reading as something it is not.
+    """
+
+    def __init__(self, platforms: dict[str, Platform], not_scanned: tuple[str, ...] = ()) -> None:
         self.platforms = platforms
-        self.names: list[tuple[str, Platform, bool]] = []  # (alias, platform, is its name)
+        # (alias, platform or None for a release kbscan does not scan, is its own name)
+        self.names: list[tuple[str, Platform | None, bool]] = []
+        self.unscanned: dict[str, str] = {}
         for p in platforms.values():
             seen = set()
-            for alias in (p.name, *p.aliases):
+            for alias in (p.name, *p.aliases, *p.products):
                 key = _norm(alias)
                 if key not in seen:
                     seen.add(key)
                     self.names.append((key, p, key == _norm(p.name)))
+        for name in not_scanned:
+            key = _norm(name)
+            if key not in self.unscanned:
+                self.unscanned[key] = name
+                self.names.append((key, None, False))
         self.names.sort(key=lambda n: len(n[0]), reverse=True)
+
+    def _matches(self, name: str) -> list[tuple[str, Platform | None, bool]]:
+        norm = _norm(name)
+        best = [n for n in self.names if norm == n[0] or norm.startswith(n[0] + " ")]
+        if not best:
+            return []
+        return [b for b in best if len(b[0]) == len(best[0][0])]
+
+    def exact(self, name: str) -> bool:
+        """Whether a name is, letter for letter, one a release or product goes by."""
+        norm = _norm(name)
+        return any(alias == norm for alias, _, _ in self.names)
+
+    def not_scanned(self, name: str) -> str | None:
+        """The release kbscan does not scan that a name means (Windows 95), if it is one."""
+        best = self._matches(name)
+        return self.unscanned[best[0][0]] if best and best[0][1] is None else None
 
     def find(self, name: str, arch: Arch | None) -> tuple[Platform, ...] | None:
         """The platforms a release name means; None when no platform has the name."""
-        norm = _norm(name)
-        best = [
-            (alias, p, is_name)
-            for alias, p, is_name in self.names
-            if norm == alias or norm.startswith(alias + " ")
-        ]
+        best = [b for b in self._matches(name) if b[1] is not None]
         if not best:
             return None
-        longest = len(best[0][0])
-        best = [b for b in best if len(b[0]) == longest]
         if arch is not None:
-            fitting = [b for b in best if arch in b[1].architectures]
+            fitting = [b for b in best if b[1] is not None and arch in b[1].architectures]
             if not fitting:
                 return ()
             best = fitting
         named = [b for b in best if b[2]]
         chosen = named or best
-        return tuple(dict.fromkeys(p for _, p, _ in chosen))
+        return tuple(dict.fromkeys(p for _, p, _ in chosen if p is not None))
 
     def mentions(self, text: str) -> list[tuple[int, int, tuple[Platform, ...]]]:
-        """Every release named in a sentence, longest names first, without overlaps."""
+        """Every release named in a sentence, longest names first, without overlaps; a
+        release kbscan does not scan takes its place with no platform."""
         taken: list[tuple[int, int, tuple[Platform, ...]]] = []
         lowered = text.lower()
-        for alias, _p, _is in self.names:
-            for m in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", lowered):
+        for alias, platform, _is in self.names:
+            for m in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-]|\.\d)", lowered):
                 if any(s < m.end() and m.start() < e for s, e, _ in taken):
                     continue
-                found = self.find(text[m.start() : m.end()], None)
-                if found:
+                found = () if platform is None else self.find(text[m.start() : m.end()], None)
+                if found is not None:
                     taken.append((m.start(), m.end(), found))
         return sorted(taken, key=lambda t: t[0])
+
+    def unscanned_in(self, text: str) -> list[str]:
+        """The releases kbscan does not scan that a text names."""
+        out = []
+        for start, end, found in self.mentions(text):
+            if not found and (name := self.not_scanned(text[start:end])):
+                out.append(name)
+        return list(dict.fromkeys(out))
 
     def file_hint(self, name: str) -> str:
         slug = re.sub(r"[^a-z0-9.]+", "-", _norm(name)).strip("-") or "new-platform"
@@ -136,10 +168,18 @@ def read_heading(text: str, line: int | None, names: PlatformNames) -> Scope | N
         service_pack = int(sp.group("sp"))
         os_part = (os_part[: sp.start()] + " " + os_part[sp.end() :]).strip(" ,")
     os_part = re.sub(r"\s*\((?:sp\d[a-z]?|rtm)\)", "", os_part, flags=re.IGNORECASE)
+    os_part = re.sub(r"(?i)^(?:for|on)\s+", "", os_part.strip()).strip(" :")
     found: list[Platform] = []
-    for item in _SPLIT.split(os_part):
+    unscanned: list[str] = []
+    # a name that holds a comma ("Windows NT Server 4.0, Terminal Server Edition") is
+    # one release, not two
+    items = [os_part] if names.exact(os_part) else _SPLIT.split(os_part)
+    for item in items:
         item = item.strip(" .:")
         if not item:
+            continue
+        if other := names.not_scanned(item):
+            unscanned.append(other)
             continue
         platforms = names.find(item, arch)
         if platforms is None:
@@ -157,6 +197,8 @@ def read_heading(text: str, line: int | None, names: PlatformNames) -> Scope | N
                 "in kbscan's platform data"
             )
         found.extend(p for p in platforms if p not in found)
+    if not found and unscanned:
+        return Scope(heading, line, (), arch, service_pack, None, tuple(unscanned))
     if not found:
         return None
     note = None
@@ -168,4 +210,4 @@ def read_heading(text: str, line: int | None, names: PlatformNames) -> Scope | N
                 f"The heading names no architecture; {', '.join(p.name for p in found)} "
                 f"exists only as {arch.value} in kbscan's platform data."
             )
-    return Scope(heading, line, tuple(found), arch, service_pack, note)
+    return Scope(heading, line, tuple(found), arch, service_pack, note, tuple(unscanned))

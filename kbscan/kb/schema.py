@@ -30,6 +30,8 @@ from kbscan.model import (
     RestartRequirement,
     ServicePackRange,
     ServiceRef,
+    UnjudgedRow,
+    UnjudgedTable,
 )
 from kbscan.versions import FileVersion
 
@@ -40,9 +42,11 @@ MAX_FILE_BYTES = 4 * 1024 * 1024
 _KB_KEYS_V2 = frozenset(
     {
         "schema_version", "id", "title", "source", "platforms", "prerequisite_text", "requires",
-        "excluded_when", "restart", "installed_evidence", "tables", "left_out",
+        "excluded_when", "restart", "installed_evidence", "tables", "left_out", "not_judged",
     }
 )  # fmt: skip
+_UNJUDGED_KEYS = frozenset({"heading", "line", "platforms", "architecture", "note", "rows"})
+_UNJUDGED_ROW_KEYS = frozenset({"name", "version", "size", "date", "time", "platform"})
 _TABLE_KEYS = frozenset({"heading", "line", "platforms", "architecture", "note", "rows"})
 _ROW_KEYS_V2 = frozenset(
     {
@@ -68,6 +72,8 @@ _PLATFORM_KEYS = frozenset(
         "product_types_note", "service_pack_ranges", "implied_service_packs",
         "known_services", "file_locations", "default_location", "architectures",
         "service_packs", "service_packs_note", "branch_ranges", "branch_ranges_note",
+        "products", "products_note", "other_architectures", "other_architectures_note",
+        "aliases_note",
     }
 )  # fmt: skip
 _ARCH_NAMES = {a.value: a for a in Arch}
@@ -166,6 +172,8 @@ def parse_platform(data: Any, origin: str) -> Platform:
             architectures=arches,
             service_packs=tuple(levels),
             branch_ranges=branches,
+            products=tuple(f.opt_texts("products") or ()),
+            other_architectures=tuple(f.opt_texts("other_architectures") or ()),
             **(
                 {"default_location": location}
                 if (location := f.opt_text("default_location"))
@@ -272,6 +280,7 @@ def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
         id=kb_id,
         title=f.text("title"),
         source=f.text("source"),
+        not_judged=_not_judged(f, platforms),
         platforms=tuple(requirements),
         prerequisite_text=f.text("prerequisite_text"),
         required_services=tuple(_services(f.obj("requires", allowed=frozenset({"services"})))),
@@ -347,6 +356,49 @@ def _parse_kb_v1(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
             for (heading, arch), rows in tables.items()
         ),
     )
+
+
+def _not_judged(f: Fields, platforms: dict[str, Platform]) -> tuple[UnjudgedTable, ...]:
+    """Rows for an architecture or release kbscan does not scan, kept as published."""
+    if not f.has("not_judged"):
+        return ()
+    out = []
+    for t in f.objects("not_judged", allowed=_UNJUDGED_KEYS):
+        table_platforms = tuple(t.texts("platforms"))
+        for pid in table_platforms:
+            if pid not in platforms:
+                t.fail("platforms", f"unknown platform {pid!r}")
+        rows = tuple(
+            UnjudgedRow(
+                name=r.text("name", max_len=260),
+                version=r.opt_text("version"),
+                size=r.opt_integer("size"),
+                date=r.opt_day("date"),
+                time=r.opt_text("time"),
+                platform=r.text("platform"),
+            )
+            for r in t.objects("rows", allowed=_UNJUDGED_ROW_KEYS)
+        )
+        if not rows:
+            t.fail("rows", "a table has rows")
+        out.append(
+            UnjudgedTable(t.text("heading"), t.opt_integer("line"), table_platforms,
+                          t.text("architecture"), t.text("note"), rows)
+        )  # fmt: skip
+    return tuple(out)
+
+
+def parse_not_scanned(data: Any, origin: str) -> tuple[str, ...]:
+    """The names of Windows releases kbscan does not scan (data/releases-not-scanned.json)."""
+    try:
+        f = Fields(data, allowed=frozenset({"schema_version", "note", "releases"}))
+        _check_schema_version(f, PLATFORM_SCHEMA_VERSION)
+        names: list[str] = []
+        for r in f.objects("releases", allowed=frozenset({"name", "aliases"})):
+            names.extend([r.text("name"), *r.texts("aliases")])
+        return tuple(dict.fromkeys(names))
+    except FieldError as exc:
+        raise KbError(exc.message, path=origin) from None
 
 
 def _kb_id(f: Fields) -> str:

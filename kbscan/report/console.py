@@ -148,6 +148,15 @@ def render_kb(kb: KbDefinition) -> str:
         lines.append("")
     if notes:
         lines += ["How service packs and branches were read:", *(f"  {n}" for n in notes), ""]
+    for kept in kb.not_judged:
+        where = f" (line {kept.line})" if kept.line else ""
+        lines.append(f"Not judged: {kept.heading}{where}; {kept.architecture}")
+        lines.append(f"  {kept.note}")
+        for kept_row in kept.rows:
+            size = f"{kept_row.size:,}" if kept_row.size is not None else ""
+            version = kept_row.version or "(no version)"
+            lines.append(f"    {kept_row.name}  {version}  {size}  {kept_row.platform}".rstrip())
+        lines.append("")
     if kb.left_out:
         lines.append("Tables left out:")
         for t in kb.left_out:

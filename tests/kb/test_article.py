@@ -142,7 +142,10 @@ def test_for_all_supported_headings_mui_and_a_service_restart() -> None:
         (2, "x64", "Spoolsv.exe", "5.2.3790.4186", 89600, "2007-11-02", "05:20", "x64", None),
     ]  # fmt: skip
     d = result.document
-    assert _files(result)[0]["heading"] == "For all supported x86-based versions of Windows Server 2003"
+    assert (
+        _files(result)[0]["heading"]
+        == "For all supported x86-based versions of Windows Server 2003"
+    )
     assert d["restart"]["services"] == [{"name": "Spooler", "display_name": "Print Spooler"}]
     assert d["restart"]["computer"] is False
     # Where these files live is not in the article: assumed, and said.

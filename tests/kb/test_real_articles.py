@@ -239,7 +239,8 @@ def test_markdown_errors_name_the_line() -> None:
     unknown_table = MD_HEAD + "|Name|Colour|\n|---|---|\n|a|b|\n"
     assert _error(unknown_table).startswith("a.md:7: a table with the columns Name | Colour")
     truncated = (
-        MD_HEAD + "|File name|File version|File size|Date|Time|Platform|\n|---|---|---|---|---|---|\n"
+        MD_HEAD
+        + "|File name|File version|File size|Date|Time|Platform|\n|---|---|---|---|---|---|\n"
         "|Cng.sys|6.1.7600.16385|369,568|14-Jul-2009|\n"
     )
     assert _error(truncated).startswith("a.md:9: the row has 4 cells but the table has 6")
@@ -262,7 +263,10 @@ def test_import_writes_nothing_on_error_and_show_prints_branches(
     out = tmp_path / "KB981506.json"
     assert main(["kb", "import", str(broken), "-o", str(out)]) == 2
     assert not out.exists()
-    assert main(["kb", "import", str(REAL / "KB2492386.md"), "-o", str(tmp_path / "KB2492386.json")]) == 0
+    assert (
+        main(["kb", "import", str(REAL / "KB2492386.md"), "-o", str(tmp_path / "KB2492386.json")])
+        == 0
+    )
     capsys.readouterr()
     assert main(["kb", "show", "KB2492386", "--kb-dir", str(tmp_path)]) == 0
     shown = capsys.readouterr().out
