@@ -70,7 +70,7 @@ def child(kind: str, n: int, out: Path) -> dict[str, float]:
     before = peak_mib()
     start = time.perf_counter()
     if kind == "kbscan" or kind.startswith("set:"):
-        from kbscan.report.excel import ExcelReport
+        from kbscan.report.workbook import ExcelReport
 
         ExcelReport().write_to(evaluation, out)  # type: ignore[arg-type]
     else:

@@ -14,7 +14,6 @@ from copy import copy
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -29,7 +28,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kbscan.evaluate import hotfix_recorded
 from kbscan.model import Finding, KbDefinition, Status
-from kbscan.report.interface import Evaluation, ReportError, ReportFormat
+from kbscan.report.interface import Evaluation
 from kbscan.report.rows import platform_label
 
 # Fill and font colours per status: the conventional good/bad/neutral palette of Excel's
@@ -68,26 +67,7 @@ class Column:
     kind: str = "text"  # text | status | wrap (long text, wrapped)
 
 
-class ExcelReport(ReportFormat):
-    suffix = "xlsx"
-
-    def path_for(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return out_dir / f"{evaluation.stem}-remediation.xlsx"
-
-    def write(self, evaluation: Evaluation, out_dir: Path) -> Path:
-        return self.write_to(evaluation, self.path_for(evaluation, out_dir))
-
-    def write_to(self, evaluation: Evaluation, path: Path) -> Path:
-        book = _book(evaluation)
-        try:
-            book.build()
-            book.wb.save(path)
-        except OSError as exc:
-            raise ReportError(f"cannot write: {exc.strerror or exc}", path=str(path)) from None
-        return path
-
-
-class _Book:
+class Book:
     def __init__(self, evaluation: Evaluation) -> None:
         self.ev = evaluation
         self.kb = evaluation.kbs[0]  # the KB of a single-KB book; a set's sheets look up each
@@ -579,14 +559,6 @@ def _frame(findings: Sequence[Finding]) -> pd.DataFrame:
         columns=["status", "platform", "site", "owner"],
     )
     return frame
-
-
-def _book(evaluation: Evaluation) -> _Book:
-    if evaluation.is_set:
-        from kbscan.report.excel_set import SetBook  # it builds on this module's book
-
-        return SetBook(evaluation)
-    return _Book(evaluation)
 
 
 def _host_key(f: Finding) -> str:

@@ -22,8 +22,8 @@ from kbscan.model import Finding, KbDefinition, Status
 from kbscan.report.excel import (
     ACTION_ORDER,
     CHART_ROWS,
+    Book,
     Column,
-    _Book,
     _branch,
     _host_key,
     _owner,
@@ -56,7 +56,7 @@ def worst(findings: list[Finding]) -> Status:
     return min(judged, key=_ORDER.index) if judged else Status.NOT_APPLICABLE
 
 
-class SetBook(_Book):
+class SetBook(Book):
     def __init__(self, evaluation: Evaluation) -> None:
         self.kbs: dict[str, KbDefinition] = {kb.id: kb for kb in evaluation.kbs}
         super().__init__(evaluation)

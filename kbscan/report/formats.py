@@ -5,9 +5,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from kbscan.report.csv_report import CsvReport
-from kbscan.report.excel import ExcelReport
 from kbscan.report.interface import ReportFormat
 from kbscan.report.json_report import JsonReport
+from kbscan.report.workbook import ExcelReport
 
 
 class OutputFormat(StrEnum):

@@ -15,9 +15,10 @@ from kbscan import app
 from kbscan.evaluate import evaluate
 from kbscan.model import KbDefinition, OsFacts, Status, Target
 from kbscan.paths import data_dir
-from kbscan.report.excel import SHEETS, STATUS_COLOURS, ExcelReport
+from kbscan.report.excel import SHEETS, STATUS_COLOURS
 from kbscan.report.formats import OutputFormat
 from kbscan.report.interface import Evaluation
+from kbscan.report.workbook import ExcelReport
 from tests.helpers import make_facts
 
 NOW = datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
