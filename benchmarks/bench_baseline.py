@@ -84,7 +84,7 @@ def main() -> int:
                 for n, kbs in sets.items():
                     plan = plan_for(kbs)
                     done = scan_round(
-                        targets, lambda plan=plan: WinrmCollector(plan, settings).collect,
+                        targets, lambda plan=plan: WinrmCollector(plan, settings),
                         folder, args.workers,
                     )  # fmt: skip
                     trips[n] = done.stats.round_trips

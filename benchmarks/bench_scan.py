@@ -56,7 +56,7 @@ def kbscan_round(
     processes: int,
 ) -> tuple[float, float, int]:  # fmt: skip
     done = scan_round(
-        targets, lambda: WinrmCollector(plan_for([kb]), settings).collect,  # type: ignore[list-item]
+        targets, lambda: WinrmCollector(plan_for([kb]), settings),  # type: ignore[list-item]
         folder, workers, processes,
     )  # fmt: skip
     return done.seconds, done.cpu, done.stats.round_trips

@@ -24,7 +24,8 @@ from pathlib import Path
 
 from simulated import scan_round, simulator
 
-from kbscan.collect.choose import Access, ProtocolCollector
+from kbscan.collect.access import Access
+from kbscan.collect.choose import ProtocolCollector
 from kbscan.collect.plan import plan_for
 from kbscan.collect.smb import SmbSettings
 from kbscan.collect.winrm import WinrmSettings
@@ -51,7 +52,7 @@ def profiles(folder: Path) -> Path:
 
 def one_round(targets: list, access: Access, kb: object, workers: int, folder: Path) -> dict:
     done = scan_round(
-        targets, lambda: ProtocolCollector(plan_for([kb]), access).collect,  # type: ignore[list-item]
+        targets, lambda: ProtocolCollector(plan_for([kb]), access),  # type: ignore[list-item]
         folder, workers,
     )  # fmt: skip
     facts = done.results.values()

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from kbscan import __version__
-from kbscan.collect.choose import Access, ProtocolCollector
+from kbscan.collect.access import Access
+from kbscan.collect.choose import ProtocolCollector
 from kbscan.collect.interface import FactsSource
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
@@ -48,10 +49,10 @@ from kbscan.model import (
 )
 from kbscan.paths import data_dir
 from kbscan.report.console import Inspection
-from kbscan.report.excel import ExcelReport
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import DiffJson, VerdictJson, VerdictMarkdown, write_junit
 from kbscan.report.interface import Evaluation, ReportError
+from kbscan.report.workbook import ExcelReport
 from kbscan.scan import DEFAULT_WORKERS, ScanStats, default_processes, scan_targets
 from kbscan.simulator.fleet import SimulatedFleet
 
@@ -223,7 +224,7 @@ def scan_fleet(
     try:
         results, stats = scan_targets(
             targets,
-            lambda: ProtocolCollector(plan, access).collect,
+            lambda: ProtocolCollector(plan, access),
             journal,
             workers=workers,
             retries=retries,

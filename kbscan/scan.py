@@ -10,19 +10,15 @@ since retrying them locks accounts.
 
 from __future__ import annotations
 
-import logging
 import os
-import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from typing import Protocol
 
-from kbscan.collect.deadline import WATCHDOG
-from kbscan.collect.outcome import Collected
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
+from kbscan.collect.interface import Collector
+from kbscan.model import HostFacts, Target
+from kbscan.scan_processes import scan_in_processes
+from kbscan.scan_threads import FactsSink, collect_threads
 
 DEFAULT_WORKERS = 32
 HOSTS_PER_PROCESS = 50  # below this, another process costs more than it brings
@@ -34,9 +30,6 @@ def default_processes(hosts: int, cores: int | None = None) -> int:
     return max(1, min(cores, hosts // HOSTS_PER_PROCESS))
 
 
-log = logging.getLogger("kbscan.scan")
-
-
 @dataclass(frozen=True)
 class ScanStats:
     hosts: int
@@ -46,13 +39,9 @@ class ScanStats:
     seconds: float
 
 
-class Collect(Protocol):
-    def __call__(self, target: Target, deadline_at: float | None = None) -> Collected: ...
-
-
 def scan_targets(
     targets: Iterable[Target],
-    make_collector: Callable[[], Collect],
+    make_collector: Callable[[], Collector],
     journal: FactsSink,
     *,
     workers: int = DEFAULT_WORKERS,
@@ -78,14 +67,12 @@ def scan_targets(
     todo = [t for t in targets if t.host.lower() not in results]
     skipped = len(results)
     if processes > 1 and len(todo) > 1:
-        from kbscan.scan_processes import scan_in_processes  # forks; only when asked
-
         trips, retried = scan_in_processes(
             todo, make_collector, journal, results, processes=processes, workers=workers,
             retries=retries, backoff=backoff, deadline=deadline, on_result=on_result,
         )  # fmt: skip
         return results, ScanStats(len(todo), skipped, trips, retried, time.monotonic() - started)
-    counters = _collect_threads(
+    counters = collect_threads(
         iter(todo), make_collector, journal, results, workers=workers, retries=retries,
         backoff=backoff, deadline=deadline, on_result=on_result,
     )  # fmt: skip
@@ -93,93 +80,3 @@ def scan_targets(
         len(todo), skipped, counters["trips"], counters["retries"], time.monotonic() - started
     )
     return results, stats
-
-
-class FactsSink(Protocol):
-    def append(self, facts: HostFacts, *, sync: bool = True) -> None: ...
-
-    def sync(self) -> None: ...
-
-
-def _collect_threads(
-    queue: Iterator[Target],
-    make_collector: Callable[[], Collect],
-    journal: FactsSink,
-    results: dict[str, HostFacts],
-    *,
-    workers: int,
-    retries: int,
-    backoff: float,
-    deadline: float | None,
-    on_result: Callable[[HostFacts], None] | None,
-) -> dict[str, int]:
-    """The worker threads of one process, taking targets as they finish others (the
-    iterator may block: a process's share comes from a queue)."""
-    local = threading.local()
-    counters = {"trips": 0, "retries": 0}
-    lock = threading.Lock()
-
-    def work(target: Target) -> HostFacts:
-        collect = getattr(local, "collect", None)
-        if collect is None:
-            collect = local.collect = make_collector()
-        attempt = 0
-        at = time.monotonic() + deadline if deadline is not None else None
-        while True:
-            try:
-                result = collect(target) if at is None else collect(target, at)
-            except Exception as exc:  # a collector bug must cost one host, not the scan
-                log.warning("%s: collector failed: %s", target.host, type(exc).__name__)
-                return HostFacts(
-                    host=target.host,
-                    collected_at=datetime.now(UTC),
-                    target=target,
-                    failure=CollectionFailure(
-                        FailureCategory.WINRM_FAULT, f"collector failed ({type(exc).__name__})"
-                    ),
-                )
-            with lock:
-                counters["trips"] += result.round_trips
-            pause = backoff * (2**attempt)
-            if not result.transient or attempt >= retries:
-                return result.facts
-            if at is not None and time.monotonic() + pause >= at:
-                return result.facts  # no time left in the host's budget for another try
-            attempt += 1
-            with lock:
-                counters["retries"] += 1
-            log.info("%s: transient failure, retry %d of %d", target.host, attempt, retries)
-            time.sleep(pause)
-
-    executor = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="kbscan")
-    pending: set[Future[HostFacts]] = set()
-    try:
-        for target in queue:
-            pending.add(executor.submit(work, target))
-            if len(pending) >= workers * 2:
-                break
-        while pending:
-            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-            done_now = [future.result() for future in finished]
-            for _ in done_now:  # keep the workers busy before writing
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.add(executor.submit(work, nxt))
-            for facts in done_now:
-                journal.append(facts, sync=False)
-            journal.sync()  # group commit: on disk before anyone is told
-            for facts in done_now:
-                log.info(
-                    "%s: collected%s",
-                    facts.host,
-                    f" ({facts.failure.category.value})" if facts.failure else "",
-                )
-                results[facts.host.lower()] = facts
-                if on_result is not None:
-                    on_result(facts)
-    except KeyboardInterrupt:
-        WATCHDOG.expire_all()  # every conversation ends now; the workers unwind at once
-        raise
-    finally:
-        executor.shutdown(wait=False, cancel_futures=True)
-    return counters

@@ -16,16 +16,16 @@ import multiprocessing
 import queue as queues
 import signal
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
-from kbscan.scan import Collect, FactsSink, _collect_threads
+from kbscan.collect.interface import Collector
+from kbscan.model import HostFacts, Target
+from kbscan.scan_threads import FactsSink, collect_threads, failed
 
 
 def scan_in_processes(
     todo: list[Target],
-    make_collector: Callable[[], Collect],
+    make_collector: Callable[[], Collector],
     journal: FactsSink,
     results: dict[str, HostFacts],
     *,
@@ -80,14 +80,11 @@ def scan_in_processes(
                 if kind == "stats":
                     trips, retried = trips + payload[0], retried + payload[1]
                     finished += 1
+        collector = make_collector() if waiting else None
         for target in list(waiting.values()):  # a child died with these in hand
-            lost = HostFacts(
-                host=target.host,
-                collected_at=datetime.now(UTC),
-                target=target,
-                failure=CollectionFailure(
-                    FailureCategory.WINRM_FAULT, "the collecting process ended unexpectedly"
-                ),
+            assert collector is not None
+            lost = failed(
+                target, collector.fault_for(target), "the collecting process ended unexpectedly"
             )
             journal.append(lost)
             _report(lost, results, on_result)
@@ -126,7 +123,7 @@ class _Answers:
 def _child(
     tasks: Any,
     answers: Any,
-    make_collector: Callable[[], Collect],
+    make_collector: Callable[[], Collector],
     workers: int,
     retries: int,
     backoff: float,
@@ -138,7 +135,7 @@ def _child(
         while (target := tasks.get()) is not None:
             yield target
 
-    counters = _collect_threads(
+    counters = collect_threads(
         targets(), make_collector, _Answers(answers), {}, workers=workers, retries=retries,
         backoff=backoff, deadline=deadline, on_result=None,
     )  # fmt: skip

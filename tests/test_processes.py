@@ -12,10 +12,11 @@ import time
 from pathlib import Path
 
 from kbscan import app
+from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.journal import Journal
-from kbscan.model import HostFacts, Target
+from kbscan.model import FailureCategory, HostFacts, Target
 from kbscan.report.formats import OutputFormat
 from kbscan.scan import default_processes, scan_targets
 from tests.simfleet import PASSWORD, USER, fleet, variant
@@ -42,22 +43,21 @@ def test_two_processes_judge_as_one(tmp_path: Path) -> None:
     assert two.stats.round_trips == one.stats.round_trips  # the children's counts arrive
 
 
-def _collector() -> object:
-    def collect(target: Target, deadline_at: float | None = None) -> Collected:
+class _Collector(Collector):
+    fault = FailureCategory.WINRM_FAULT
+
+    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
         if target.host == "dies":
             os._exit(3)  # a child process killed mid-scan
         time.sleep(0.05)
         return Collected(HostFacts(host=target.host), 1, False)
-
-    return collect
 
 
 def test_a_dead_child_leaves_its_hosts_unknown_not_missing(tmp_path: Path) -> None:
     targets = [Target(f"h{i}") for i in range(20)] + [Target("dies")]
     journal = Journal(tmp_path / "facts.jsonl")
     journal.open(fresh=True)
-    results, stats = scan_targets(targets, _collector, journal, workers=4,  # type: ignore[arg-type]
-                                  processes=2)  # fmt: skip
+    results, stats = scan_targets(targets, _Collector, journal, workers=4, processes=2)
     journal.close()
     assert sorted(results) == sorted(t.host.lower() for t in targets)
     lost = [f for f in results.values() if f.failure is not None]

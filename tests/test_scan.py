@@ -164,24 +164,26 @@ def test_a_collector_that_raises_costs_one_host_not_the_scan(tmp_path: Path) -> 
     from kbscan.model import Target
     from kbscan.scan import scan_targets
 
-    def make() -> object:
-        def collect(target: Target) -> object:
+    from kbscan.collect.interface import Collector
+    from kbscan.collect.outcome import Collected
+    from kbscan.model import FailureCategory, HostFacts
+
+    class Buggy(Collector):
+        fault = FailureCategory.SMB_FAULT
+
+        def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
             if target.host == "boom":
                 raise RuntimeError("a bug")
-            from kbscan.collect.outcome import Collected
-            from kbscan.model import HostFacts
-
             return Collected(HostFacts(host=target.host), 1, False)
-
-        return collect
 
     journal = Journal(tmp_path / "facts.jsonl")
     journal.open(fresh=True)
-    results, _ = scan_targets([Target("ok"), Target("boom")], make, journal, workers=2)  # type: ignore[arg-type]
+    results, _ = scan_targets([Target("ok"), Target("boom")], Buggy, journal, workers=2)
     journal.close()
     assert results["ok"].failure is None
     failure = results["boom"].failure
     assert failure is not None and "RuntimeError" in failure.message
+    assert failure.category is FailureCategory.SMB_FAULT  # the collector's own, not WinRM's
 
 
 def test_the_journal_re_judges_to_the_same_verdicts(tmp_path: Path) -> None:

@@ -16,7 +16,8 @@ import pytest
 
 from kbscan import app
 from kbscan.cli import run
-from kbscan.collect.choose import Access, ProtocolCollector
+from kbscan.collect.access import Access
+from kbscan.collect.choose import ProtocolCollector
 from kbscan.collect.plan import plan_for
 from kbscan.collect.smb import SmbCollector, SmbSettings
 from kbscan.collect.winrm import WinrmSettings

@@ -1,12 +1,33 @@
-"""The facts-source interface: where HostFacts come from before they are judged."""
+"""Where HostFacts come from before they are judged: a live conversation with a host
+(``Collector``, what ``scan`` calls, one implementation per protocol, chosen through
+collect/registry.py), or facts read back from files (``FactsSource``)."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import ClassVar
 
+from kbscan.collect.outcome import Collected
 from kbscan.errors import InputError
-from kbscan.model import HostFacts
+from kbscan.model import FailureCategory, HostFacts, Target
+
+
+class Collector(ABC):
+    """One host's conversation, bounded by an absolute deadline; build one per worker.
+
+    ``fault`` is how the scan records a host whose conversation crashed in this
+    collector (a bug costs that host, never the scan): each protocol names its own.
+    """
+
+    fault: ClassVar[FailureCategory]
+
+    @abstractmethod
+    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
+        """The host's facts (a failure is facts too); ``deadline_at`` is time.monotonic."""
+
+    def fault_for(self, target: Target) -> FailureCategory:
+        return self.fault
 
 
 class FactsError(InputError):

@@ -25,9 +25,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from kbscan.collect.deadline import DeadlineExceeded, Guard, capture_connects, guarded
+from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import exchange_version, pending_pairs
+from kbscan.collect.smb_errors import error_code
 from kbscan.model import (
     Arch,
     CollectionFailure,
@@ -105,8 +107,10 @@ class SmbSettings:
         return "", name
 
 
-class SmbCollector:
+class SmbCollector(Collector):
     """Collects what a plan needs from one target at a time; build one per worker."""
+
+    fault = FailureCategory.SMB_FAULT
 
     def __init__(
         self,
@@ -457,17 +461,6 @@ def _as_int(value: Any) -> int | None:
         return int(str(value), 0)
     except (TypeError, ValueError):
         return None
-
-
-def error_code(exc: BaseException) -> int | None:
-    """The NTSTATUS of an SMB error, or the Win32 code of an MS-RPC one; None for others
-    (impacket's SMB errors say getErrorCode, its RPC errors get_error_code)."""
-    for name in ("getErrorCode", "get_error_code"):
-        getter = getattr(exc, name, None)
-        if callable(getter):
-            with contextlib.suppress(Exception):
-                return int(getter())
-    return None
 
 
 def _classify(exc: Exception, guard: Guard, target: Target, step: str) -> HostFailure:

@@ -21,7 +21,7 @@ from impacket.dcerpc.v5.rpcrt import DCERPC_v5
 from impacket.smbconnection import SMBConnection
 
 from kbscan.collect.pe import PeError, read_pe_ranges
-from kbscan.collect.smb import error_code
+from kbscan.collect.smb_errors import error_code
 from kbscan.model import BinaryInfo
 
 ERROR_FILE_NOT_FOUND = 2

@@ -33,6 +33,7 @@ from kbscan.collect.deadline import (
     guarded,
     mount,
 )
+from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
@@ -95,9 +96,11 @@ class WinrmSettings:
         return f"{scheme}://{address}:{port}/wsman"
 
 
-class WinrmCollector:
+class WinrmCollector(Collector):
     """Collects what a plan (one KB or a set) needs from one target at a time; build one
     per worker thread."""
+
+    fault = FailureCategory.WINRM_FAULT
 
     def __init__(
         self,
