@@ -12,7 +12,7 @@ import argparse
 import json
 import sys
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from pathlib import Path
 from typing import TextIO
@@ -48,6 +48,9 @@ class _Formatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
+Sub = Callable[[str, str], argparse.ArgumentParser]
+
+
 def _parser() -> argparse.ArgumentParser:
     verbosity = argparse.ArgumentParser(add_help=False)
     verbosity.add_argument(
@@ -78,16 +81,24 @@ def _parser() -> argparse.ArgumentParser:
             name, help=help, parents=[verbosity], formatter_class=_Formatter
         )
 
-    p = sub("inspect", help="print the version and machine type of PE files")
+    _facts_commands(sub)
+    _scan_commands(sub)
+    _kb_commands(sub("kb", "KB definitions: import an article, show, list"))
+    return parser
+
+
+def _facts_commands(sub: Sub) -> None:
+    """The commands that read stored facts: inspect, evaluate, report, gate, diff."""
+    p = sub("inspect", "print the version and machine type of PE files")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
 
-    p = sub("evaluate", help="judge stored facts (facts.jsonl or a folder) against a KB")
+    p = sub("evaluate", "judge stored facts (facts.jsonl or a folder) against a KB")
     p.add_argument("facts", type=Path, metavar="FACTS")
     _add_report_options(p)
     _add_kb_args(p)
 
-    p = sub("report", help="write the remediation workbook (and more) from stored facts")
+    p = sub("report", "write the remediation workbook (and more) from stored facts")
     p.add_argument("facts", type=Path, metavar="FACTS")
     _add_kb_args(p)
     p.add_argument(
@@ -106,7 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     _add_kb_dir(p)
 
-    p = sub("gate", help="pass or fail a change review: policy, exemptions, verdict")
+    p = sub("gate", "pass or fail a change review: policy, exemptions, verdict")
     p.add_argument("facts", type=Path, metavar="FACTS")
     _add_kb_args(p)
     p.add_argument(
@@ -121,14 +132,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     _add_kb_dir(p)
 
-    p = sub("diff", help="what changed per host between two scans")
+    p = sub("diff", "what changed per host between two scans")
     p.add_argument("before", type=Path, metavar="BEFORE")
     p.add_argument("after", type=Path, metavar="AFTER")
     _add_kb_args(p)
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     _add_kb_dir(p)
 
-    p = sub("scan", help="scan an inventory over WinRM, journal, judge, report")
+
+def _scan_commands(sub: Sub) -> None:
+    p = sub("scan", "scan an inventory over WinRM, journal, judge, report")
     p.add_argument(
         "inventory",
         type=Path,
@@ -139,11 +152,12 @@ def _parser() -> argparse.ArgumentParser:
     _add_report_options(p)
     _add_scan_options(p)
 
-    p = sub("demo", help="serve the demo fleet on loopback, scan it over WinRM, write its reports")
+    p = sub("demo", "serve the demo fleet on loopback, scan it over WinRM, write its reports")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
-    kb = sub("kb", help="KB definitions: import an article, show, list")
+
+def _kb_commands(kb: argparse.ArgumentParser) -> None:
     kb_sub = kb.add_subparsers(dest="kb_command", required=True)
     p = kb_sub.add_parser(
         "import", help="turn KB articles' text into KB definitions (one file, or many into -o DIR)"
@@ -176,7 +190,6 @@ def _parser() -> argparse.ArgumentParser:
     _add_kb_dir(p)
     p = kb_sub.add_parser("list", help="list the KBs kbscan knows")
     _add_kb_dir(p)
-    return parser
 
 
 def _add_kb_args(p: argparse.ArgumentParser) -> None:

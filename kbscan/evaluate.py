@@ -100,6 +100,7 @@ class _Judge:
         self.kb = kb
         self.others = others
         self.chosen: Platform | None = None  # the host's own release, once known
+        self.need: PlatformRequirement | None = None  # what the KB asks of that release
 
     @property
     def platform(self) -> Platform:
@@ -139,56 +140,14 @@ class _Judge:
                 ),
                 decided_by=Evidence.NONE,
             )
-        os_ = f.os
-        if os_ is None or os_.version is None:
-            return self.incomplete("operating system version")
-        caption = os_.caption or f"Windows {os_.version}"
-        same_version = [
-            p for p in self.kb.platforms if _same_release(os_.version, p.platform.os_version)
-        ]
-        if not same_version:
-            return self.not_applicable(
-                f"runs {caption} ({os_.version}), not {self.kb.platform_names}"
-            )
-        if os_.product_type is None:
-            return self.incomplete("operating system product type")
-        mine = [p for p in same_version if os_.product_type in p.platform.product_types]
-        if not mine:
-            kind = {1: "a workstation"}.get(os_.product_type, f"product type {os_.product_type}")
-            return self.not_applicable(
-                f"{caption} is {kind} (ProductType {os_.product_type}), not "
-                + ", ".join(p.platform.name for p in same_version)
-            )
-        need = mine[0]
-        self.chosen = need.platform
-        if f.architecture is None:
-            return self.incomplete("processor architecture")
-        if f.architecture not in self.platform.architectures:
-            return self.not_applicable(
-                f"{self.platform.name} has no {f.architecture.value} edition"
-            )
-        for product in self.kb.excluded_products:
-            if f.products is None:
-                return self.incomplete(f"{product.name} presence")
-            for name, version in f.products:
-                if name.lower() == product.name.lower() and version == "unknown":
-                    return self.incomplete(f"{product.name} version (installed, but which?)")
-                if name.lower() == product.name.lower() and version in product.versions:
-                    return self.not_applicable(
-                        f"{name} {version} is installed: {product.reason}",
-                        decided=Evidence.HOST_FACTS,
-                    )
-        for service in self.kb.required_services:
-            state = f.service_state(service.name)
-            if state is None:
-                return self.incomplete(f"{service.display_name} service state")
-            if state == "":
-                return self.not_applicable(
-                    f"the {service.display_name} service ({service.name}) is not installed"
-                )
-        if os_.service_pack is None:
+        ruled_out = self.choose_platform() or self.excluded()
+        if ruled_out is not None:
+            return ruled_out
+        need = self.need
+        assert need is not None and f.architecture is not None and f.os is not None
+        if f.os.service_pack is None:
             return self.incomplete("service pack level")
-        sp, sp_evidence = os_.service_pack, []
+        sp, sp_evidence = f.os.service_pack, []
         for implied in self.platform.implied_service_packs:
             if implied.architecture == f.architecture and sp < implied.service_pack:
                 sp_evidence.append(
@@ -213,6 +172,64 @@ class _Judge:
                 ctx=ctx,
             )
         return self.judge_rows(checkable, ctx, unchecked=len(rows) - len(checkable))
+
+    def choose_platform(self) -> Finding | None:
+        """Which of the KB's platforms the host is (OS version, product type, processor);
+        a finding when it is none of them or the facts do not say."""
+        f = self.facts
+        os_ = f.os
+        if os_ is None or os_.version is None:
+            return self.incomplete("operating system version")
+        caption = os_.caption or f"Windows {os_.version}"
+        same_version = [
+            p for p in self.kb.platforms if _same_release(os_.version, p.platform.os_version)
+        ]
+        if not same_version:
+            return self.not_applicable(
+                f"runs {caption} ({os_.version}), not {self.kb.platform_names}"
+            )
+        if os_.product_type is None:
+            return self.incomplete("operating system product type")
+        mine = [p for p in same_version if os_.product_type in p.platform.product_types]
+        if not mine:
+            kind = {1: "a workstation"}.get(os_.product_type, f"product type {os_.product_type}")
+            return self.not_applicable(
+                f"{caption} is {kind} (ProductType {os_.product_type}), not "
+                + ", ".join(p.platform.name for p in same_version)
+            )
+        self.need = mine[0]
+        self.chosen = self.need.platform
+        if f.architecture is None:
+            return self.incomplete("processor architecture")
+        if f.architecture not in self.platform.architectures:
+            return self.not_applicable(
+                f"{self.platform.name} has no {f.architecture.value} edition"
+            )
+        return None
+
+    def excluded(self) -> Finding | None:
+        """A product the KB is not for (Exchange), or a service it needs that is absent."""
+        f = self.facts
+        for product in self.kb.excluded_products:
+            if f.products is None:
+                return self.incomplete(f"{product.name} presence")
+            for name, version in f.products:
+                if name.lower() == product.name.lower() and version == "unknown":
+                    return self.incomplete(f"{product.name} version (installed, but which?)")
+                if name.lower() == product.name.lower() and version in product.versions:
+                    return self.not_applicable(
+                        f"{name} {version} is installed: {product.reason}",
+                        decided=Evidence.HOST_FACTS,
+                    )
+        for service in self.kb.required_services:
+            state = f.service_state(service.name)
+            if state is None:
+                return self.incomplete(f"{service.display_name} service state")
+            if state == "":
+                return self.not_applicable(
+                    f"the {service.display_name} service ({service.name}) is not installed"
+                )
+        return None
 
     def not_applicable(
         self, reason: str, *, ctx: _Context | None = None, decided: Evidence = Evidence.HOST_FACTS
@@ -353,77 +370,21 @@ class _Judge:
         return _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS]
 
     def judge_file(self, row: FileRow, ctx: _Context) -> FileJudgement:
-        facts = self.facts
-        found = _find_file(facts, row.path)
-        if found is None or found.present is None:
-            return _judged(row, Status.UNKNOWN, f"{row.name} not collected")
-        if not found.present:
-            return _judged(
-                row,
-                Status.SUSPECT,
-                f"{row.name} is missing from {found.path}"
-                + (
-                    " although the service it belongs to is installed"
-                    if self.kb.required_services
-                    else ", where the KB's table places it"
-                ),
-                evidence=Evidence.HOST_FACTS,
-            )
-        binary = found.binary
-        wmi = found.version_text.version if found.version_text else None
-        if binary is not None and binary.file_version is not None:
-            installed, source, evidence = (
-                binary.file_version,
-                f"binary VS_FIXEDFILEINFO of {found.binary_source or found.path}",
-                Evidence.BINARY,
-            )
-        elif wmi is not None:
-            installed, source, evidence = wmi, f"WMI version of {found.path}", Evidence.WMI
-        else:
-            why = found.binary_error or "no version reported"
-            suffix = ""
-            if self.hotfix_recorded():
-                suffix = f"; the {self.kb.id} record alone never proves the file is fixed"
-            return _judged(row, Status.UNKNOWN, f"{row.name} version unreadable ({why}){suffix}")
+        found = _find_file(self.facts, row.path)
+        read = self.installed_version(row, found)
+        if isinstance(read, FileJudgement):
+            return read
+        assert found is not None
+        installed, source, evidence = read
 
         def judged(status: Status, reason: str) -> FileJudgement:
             return FileJudgement(row, status, reason, installed, source, evidence)
 
         required = row.version
         assert required is not None  # rows without a version are never judged
-        expected_machine = _PLATFORM_MACHINES.get(row.platform, ctx.architecture.value)
-        if binary is not None and binary.machine != expected_machine:
-            return judged(
-                Status.SUSPECT,
-                f"{row.name} is built for {binary.machine}, but the host is "
-                f"{ctx.architecture.value} and the KB's file is {expected_machine}",
-            )
-        if binary is not None and binary.file_version not in (None, wmi) and wmi is not None:
-            return judged(
-                Status.SUSPECT, f"WMI reports {wmi} but the binary says {binary.file_version}"
-            )
-        staged = self.pending_rename_of(found.path)
-        if staged is not None:
-            return judged(
-                Status.RESTART_PENDING,
-                f"{row.name} replacement is staged in PendingFileRenameOperations ({staged}); "
-                f"running {installed}",
-            )
-        if required.build in self.platform.builds and self.platform.service_pack_ranges:
-            # An OS-build file: its build and revision say which service pack it is from.
-            branch_sp = self.platform.service_pack_of(installed)
-            if installed.build not in self.platform.builds or branch_sp is None:
-                return judged(
-                    Status.SUSPECT,
-                    f"{row.name} {installed} is not a {self.platform.name} build "
-                    f"{required.build} file",
-                )
-            if branch_sp != ctx.service_pack:
-                return judged(
-                    Status.SUSPECT,
-                    f"{row.name} {installed} is from SP{branch_sp}'s range on an "
-                    f"SP{ctx.service_pack} host",
-                )
+        disagreement = self.evidence_disagrees(row, found, installed, ctx)
+        if disagreement is not None:
+            return judged(*disagreement)
         recorded = self.hotfix_recorded()
         if installed < required:
             if recorded:
@@ -461,6 +422,81 @@ class _Judge:
             + self.superseded(row, installed)
             + self.restart_unseen(found),
         )
+
+    def installed_version(
+        self, row: FileRow, found: FileFacts | None
+    ) -> tuple[FileVersion, str, Evidence] | FileJudgement:
+        """The installed version by the strongest evidence there is (the binary's
+        VS_FIXEDFILEINFO, else WMI's string), or the judgement when there is none."""
+        if found is None or found.present is None:
+            return _judged(row, Status.UNKNOWN, f"{row.name} not collected")
+        if not found.present:
+            return _judged(
+                row,
+                Status.SUSPECT,
+                f"{row.name} is missing from {found.path}"
+                + (
+                    " although the service it belongs to is installed"
+                    if self.kb.required_services
+                    else ", where the KB's table places it"
+                ),
+                evidence=Evidence.HOST_FACTS,
+            )
+        binary = found.binary
+        wmi = found.version_text.version if found.version_text else None
+        if binary is not None and binary.file_version is not None:
+            source = f"binary VS_FIXEDFILEINFO of {found.binary_source or found.path}"
+            return binary.file_version, source, Evidence.BINARY
+        if wmi is not None:
+            return wmi, f"WMI version of {found.path}", Evidence.WMI
+        why = found.binary_error or "no version reported"
+        suffix = ""
+        if self.hotfix_recorded():
+            suffix = f"; the {self.kb.id} record alone never proves the file is fixed"
+        return _judged(row, Status.UNKNOWN, f"{row.name} version unreadable ({why}){suffix}")
+
+    def evidence_disagrees(
+        self, row: FileRow, found: FileFacts, installed: FileVersion, ctx: _Context
+    ) -> tuple[Status, str] | None:
+        """What stops a comparison of numbers: a binary of the wrong machine, WMI and the
+        binary disagreeing, a replacement staged for the next restart, a file from
+        another service pack's range."""
+        binary = found.binary
+        wmi = found.version_text.version if found.version_text else None
+        required = row.version
+        assert required is not None
+        expected_machine = _PLATFORM_MACHINES.get(row.platform, ctx.architecture.value)
+        if binary is not None and binary.machine != expected_machine:
+            return (
+                Status.SUSPECT,
+                f"{row.name} is built for {binary.machine}, but the host is "
+                f"{ctx.architecture.value} and the KB's file is {expected_machine}",
+            )
+        if binary is not None and binary.file_version not in (None, wmi) and wmi is not None:
+            return Status.SUSPECT, f"WMI reports {wmi} but the binary says {binary.file_version}"
+        staged = self.pending_rename_of(found.path)
+        if staged is not None:
+            return (
+                Status.RESTART_PENDING,
+                f"{row.name} replacement is staged in PendingFileRenameOperations ({staged}); "
+                f"running {installed}",
+            )
+        if required.build in self.platform.builds and self.platform.service_pack_ranges:
+            # An OS-build file: its build and revision say which service pack it is from.
+            branch_sp = self.platform.service_pack_of(installed)
+            if installed.build not in self.platform.builds or branch_sp is None:
+                return (
+                    Status.SUSPECT,
+                    f"{row.name} {installed} is not a {self.platform.name} build "
+                    f"{required.build} file",
+                )
+            if branch_sp != ctx.service_pack:
+                return (
+                    Status.SUSPECT,
+                    f"{row.name} {installed} is from SP{branch_sp}'s range on an "
+                    f"SP{ctx.service_pack} host",
+                )
+        return None
 
     def superseded(self, row: FileRow, installed: FileVersion) -> str:
         """Which other KB of the set replaces the same file of the same row with a newer

@@ -297,20 +297,7 @@ def _parse(
 ) -> HostFacts:
     if len(output) > MAX_OUTPUT_BYTES:
         raise ProbeError(f"output of {len(output)} bytes is larger than {MAX_OUTPUT_BYTES}")
-    sections: dict[str, list[bytes]] = {}
-    order: list[str] = []
-    for name, raw in split_sections(output):
-        sections.setdefault(name, []).append(raw)
-        order.append(name)
-    if "end" not in sections or "host" not in sections:
-        raise ProbeError(
-            "the probe's output is incomplete or not the probe's"
-            + (
-                f" (parts seen: {', '.join(order[:8])})"
-                if order
-                else f": {_first_line(decode(output[:300]))!r}"
-            )
-        )
+    sections = _sections(output)
 
     def text(name: str) -> str:
         if name not in sections:
@@ -324,15 +311,7 @@ def _parse(
     os_rec = os_records[0]
     env = {k: v for rec in parse_wmic_list(text("env")) for k, v in rec.items()}
     system_root = env.get("SystemRoot") or os_rec.get("WindowsDirectory") or None
-    cpu = parse_wmic_list(text("cpu"))
-    arch = _ARCH_CODES.get(cpu[0].get("Architecture", "")) if cpu else None
-    if arch is None:
-        # WMI is the native answer; fall back to the environment, never to the process's
-        # own bitness (PROCESSOR_ARCHITECTURE says x86 in a 32-bit process on x64).
-        native = env.get("PROCESSOR_ARCHITEW6432", "")
-        if not native or native.startswith("%"):
-            native = env.get("PROCESSOR_ARCHITECTURE", "")
-        arch = {"X86": Arch.X86, "AMD64": Arch.X64, "IA64": Arch.IA64}.get(native.upper())
+    arch = _architecture(parse_wmic_list(text("cpu")), env)
 
     services = tuple((name, parse_sc_query(text("service:" + name))) for name in plan.services)
     products: tuple[tuple[str, str], ...] = ()
@@ -343,19 +322,7 @@ def _parse(
     recorded = {key.rsplit("\\", 1)[-1].upper() for key in parse_reg_keys(text("updates"))}
     hotfixes.update(h.upper() for h in plan.hotfix_ids if h.upper() in recorded)
     pending = _pending(parse_reg_query(text("pending")))
-    starts: tuple[tuple[str, datetime], ...] = ()
-    if plan.processes:
-        recs = [  # one part per image: "No Instance(s)" of one must not hide another
-            rec
-            for raw in sections.get("process", [])
-            for rec in parse_wmic_list(_no_instances(decode(raw)))
-        ]
-        starts = tuple(
-            (rec["Name"].lower(), when)
-            for rec in recs
-            if rec.get("Name")
-            and (when := parse_wmi_datetime(rec.get("CreationDate", ""))) is not None
-        )
+    starts = _process_starts(sections.get("process", [])) if plan.processes else ()
     listed = plan.files
     records = {f.name: _datafile(text("file:" + f.name)) for f in listed}
     sizes = {}
@@ -385,6 +352,49 @@ def _parse(
         pending_renames=pending,
         process_starts=starts,
         files=files,
+    )
+
+
+def _sections(output: bytes) -> dict[str, list[bytes]]:
+    """The probe's parts by name; an output without its host and end parts is not a
+    probe's (or was cut short)."""
+    sections: dict[str, list[bytes]] = {}
+    order: list[str] = []
+    for name, raw in split_sections(output):
+        sections.setdefault(name, []).append(raw)
+        order.append(name)
+    if "end" not in sections or "host" not in sections:
+        raise ProbeError(
+            "the probe's output is incomplete or not the probe's"
+            + (
+                f" (parts seen: {', '.join(order[:8])})"
+                if order
+                else f": {_first_line(decode(output[:300]))!r}"
+            )
+        )
+    return sections
+
+
+def _architecture(cpu: list[dict[str, str]], env: dict[str, str]) -> Arch | None:
+    arch = _ARCH_CODES.get(cpu[0].get("Architecture", "")) if cpu else None
+    if arch is None:
+        # WMI is the native answer; fall back to the environment, never to the process's
+        # own bitness (PROCESSOR_ARCHITECTURE says x86 in a 32-bit process on x64).
+        native = env.get("PROCESSOR_ARCHITEW6432", "")
+        if not native or native.startswith("%"):
+            native = env.get("PROCESSOR_ARCHITECTURE", "")
+        arch = {"X86": Arch.X86, "AMD64": Arch.X64, "IA64": Arch.IA64}.get(native.upper())
+    return arch
+
+
+def _process_starts(parts: list[bytes]) -> tuple[tuple[str, datetime], ...]:
+    recs = [  # one part per image: "No Instance(s)" of one must not hide another
+        rec for raw in parts for rec in parse_wmic_list(_no_instances(decode(raw)))
+    ]
+    return tuple(
+        (rec["Name"].lower(), when)
+        for rec in recs
+        if rec.get("Name") and (when := parse_wmi_datetime(rec.get("CreationDate", ""))) is not None
     )
 
 

@@ -103,26 +103,7 @@ def parse_platform(data: Any, origin: str) -> Platform:
     try:
         f = Fields(data, allowed=_PLATFORM_KEYS)
         _check_schema_version(f, PLATFORM_SCHEMA_VERSION)
-        ranges = tuple(
-            ServicePackRange(
-                service_pack=r.integer("service_pack", hi=9),
-                first_revision=r.integer("first_revision", hi=0xFFFF),
-                last_revision=r.integer("last_revision", hi=0xFFFF),
-                build=r.opt_integer("build", hi=0xFFFF),
-            )
-            for r in f.objects("service_pack_ranges", allowed=frozenset(
-                {"service_pack", "first_revision", "last_revision", "note", "build"}))
-        )  # fmt: skip
-        branches = tuple(
-            BranchRange(
-                build=b.integer("build", hi=0xFFFF),
-                first_revision=b.integer("first_revision", hi=0xFFFF),
-                last_revision=b.integer("last_revision", hi=0xFFFF),
-                branch=b.converted("branch", _branch),
-            )
-            for b in f.objects("branch_ranges", allowed=frozenset(
-                {"build", "first_revision", "last_revision", "branch", "note"}))
-        ) if f.has("branch_ranges") else ()  # fmt: skip
+        ranges, branches, implied = _revision_ranges(f)
         arches = (
             tuple(_arch(a) for a in f.texts("architectures"))
             if f.has("architectures")
@@ -131,24 +112,7 @@ def parse_platform(data: Any, origin: str) -> Platform:
         levels = f.items("service_packs") if f.has("service_packs") else []
         if not all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x <= 9 for x in levels):
             f.fail("service_packs", "expected service pack numbers 0 to 9")
-        implied = tuple(
-            ImpliedServicePack(
-                architecture=i.converted("architecture", _arch),
-                service_pack=i.integer("service_pack", hi=9),
-                reason=i.text("reason"),
-            )
-            for i in f.objects("implied_service_packs", allowed=frozenset(
-                {"architecture", "service_pack", "reason"}))
-        )  # fmt: skip
-        known = tuple(
-            KnownService(
-                phrases=tuple(k.texts("phrases")),
-                service=ServiceRef(k.text("name"), k.text("display_name")),
-                process=k.opt_text("process"),
-            )
-            for k in f.objects("known_services", allowed=frozenset(
-                {"phrases", "name", "display_name", "process"}))
-        ) if f.has("known_services") else ()  # fmt: skip
+        known = _known_services(f)
         locations_f = f.opt_obj("file_locations")
         locations = (
             tuple((k.lower(), locations_f.text(k)) for k in locations_f.raw_keys())
@@ -182,6 +146,57 @@ def parse_platform(data: Any, origin: str) -> Platform:
         )
     except FieldError as exc:
         raise KbError(exc.message, path=origin) from None
+
+
+def _revision_ranges(
+    f: Fields,
+) -> tuple[tuple[ServicePackRange, ...], tuple[BranchRange, ...], tuple[ImpliedServicePack, ...]]:
+    """A release's service pack and branch revision ranges, and the levels implied by
+    an architecture (x64 2003 shipped at SP1)."""
+    ranges = tuple(
+        ServicePackRange(
+            service_pack=r.integer("service_pack", hi=9),
+            first_revision=r.integer("first_revision", hi=0xFFFF),
+            last_revision=r.integer("last_revision", hi=0xFFFF),
+            build=r.opt_integer("build", hi=0xFFFF),
+        )
+        for r in f.objects("service_pack_ranges", allowed=frozenset(
+            {"service_pack", "first_revision", "last_revision", "note", "build"}))
+    )  # fmt: skip
+    branches = tuple(
+        BranchRange(
+            build=b.integer("build", hi=0xFFFF),
+            first_revision=b.integer("first_revision", hi=0xFFFF),
+            last_revision=b.integer("last_revision", hi=0xFFFF),
+            branch=b.converted("branch", _branch),
+        )
+        for b in f.objects("branch_ranges", allowed=frozenset(
+            {"build", "first_revision", "last_revision", "branch", "note"}))
+    ) if f.has("branch_ranges") else ()  # fmt: skip
+    implied = tuple(
+        ImpliedServicePack(
+            architecture=i.converted("architecture", _arch),
+            service_pack=i.integer("service_pack", hi=9),
+            reason=i.text("reason"),
+        )
+        for i in f.objects("implied_service_packs", allowed=frozenset(
+            {"architecture", "service_pack", "reason"}))
+    )  # fmt: skip
+    return ranges, branches, implied
+
+
+def _known_services(f: Fields) -> tuple[KnownService, ...]:
+    if not f.has("known_services"):
+        return ()
+    return tuple(
+        KnownService(
+            phrases=tuple(k.texts("phrases")),
+            service=ServiceRef(k.text("name"), k.text("display_name")),
+            process=k.opt_text("process"),
+        )
+        for k in f.objects("known_services", allowed=frozenset(
+            {"phrases", "name", "display_name", "process"}))
+    )  # fmt: skip
 
 
 def parse_kb(data: Any, origin: str, platforms: dict[str, Platform]) -> KbDefinition:
@@ -219,51 +234,7 @@ def _parse_kb(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
     covered = {r.platform.id for r in requirements}
     if len(covered) != len(requirements):
         f.fail("platforms", "a platform is listed twice")
-    tables = []
-    seen: dict[tuple[str, int | None, Arch, str, str | None], FileVersion] = {}
-    for t in f.objects("tables", allowed=_TABLE_KEYS):
-        table_platforms = tuple(t.texts("platforms"))
-        for pid in table_platforms:
-            if pid not in covered:
-                t.fail("platforms", f"{pid!r} is not one of the KB's platforms")
-        if not table_platforms:
-            t.fail("platforms", "a table covers at least one platform")
-        heading = t.text("heading")
-        arch = t.converted("architecture", _arch)
-        rows = []
-        for r in t.objects("rows", allowed=_ROW_KEYS_V2):
-            row = FileRow(
-                heading=heading,
-                service_pack=r.opt_integer("service_pack", hi=9),
-                service_pack_note=r.opt_text("service_pack_note"),
-                architecture=arch,
-                name=r.text("name", max_len=260),
-                version=r.opt_converted("version", FileVersion.parse),
-                size=r.opt_integer("size"),
-                date=r.opt_day("date"),
-                time=r.opt_text("time"),
-                platform=r.text("platform"),
-                path=r.text("path", max_len=1024),
-                service_branch=r.opt_converted("service_branch", _branch),
-                platforms=table_platforms,
-                branch_note=r.opt_text("branch_note"),
-            )
-            for pid in table_platforms:
-                # The same file twice (a WOW row repeated per branch) is harmless; two
-                # versions for one scope leave the judge nothing to hold a host to.
-                key = (pid, row.service_pack, arch, row.path.lower(), row.service_branch)
-                if row.version is None:
-                    continue
-                if seen.setdefault(key, row.version) != row.version:
-                    r.fail("version", f"{row.name} is listed as {seen[key]} and as "
-                           f"{row.version} for {row.label} on {pid}")  # fmt: skip
-            rows.append(row)
-        if not rows:
-            t.fail("rows", "a file table has rows")
-        tables.append(
-            FileTable(heading, table_platforms, arch, tuple(rows), t.opt_text("note"),
-                      t.opt_integer("line"))
-        )  # fmt: skip
+    tables = _tables(f, covered)
     if not tables:
         f.fail("tables", "the KB has no file table")
     unused = covered - {pid for t in tables for pid in t.platforms}
@@ -356,6 +327,57 @@ def _parse_kb_v1(data: Any, platforms: dict[str, Platform]) -> KbDefinition:
             for (heading, arch), rows in tables.items()
         ),
     )
+
+
+def _tables(f: Fields, covered: set[str]) -> list[FileTable]:
+    """The file tables as published; one version per (platform, SP, architecture, path,
+    branch)."""
+    tables = []
+    seen: dict[tuple[str, int | None, Arch, str, str | None], FileVersion] = {}
+    for t in f.objects("tables", allowed=_TABLE_KEYS):
+        table_platforms = tuple(t.texts("platforms"))
+        for pid in table_platforms:
+            if pid not in covered:
+                t.fail("platforms", f"{pid!r} is not one of the KB's platforms")
+        if not table_platforms:
+            t.fail("platforms", "a table covers at least one platform")
+        heading = t.text("heading")
+        arch = t.converted("architecture", _arch)
+        rows = []
+        for r in t.objects("rows", allowed=_ROW_KEYS_V2):
+            row = FileRow(
+                heading=heading,
+                service_pack=r.opt_integer("service_pack", hi=9),
+                service_pack_note=r.opt_text("service_pack_note"),
+                architecture=arch,
+                name=r.text("name", max_len=260),
+                version=r.opt_converted("version", FileVersion.parse),
+                size=r.opt_integer("size"),
+                date=r.opt_day("date"),
+                time=r.opt_text("time"),
+                platform=r.text("platform"),
+                path=r.text("path", max_len=1024),
+                service_branch=r.opt_converted("service_branch", _branch),
+                platforms=table_platforms,
+                branch_note=r.opt_text("branch_note"),
+            )
+            for pid in table_platforms:
+                # The same file twice (a WOW row repeated per branch) is harmless; two
+                # versions for one scope leave the judge nothing to hold a host to.
+                key = (pid, row.service_pack, arch, row.path.lower(), row.service_branch)
+                if row.version is None:
+                    continue
+                if seen.setdefault(key, row.version) != row.version:
+                    r.fail("version", f"{row.name} is listed as {seen[key]} and as "
+                           f"{row.version} for {row.label} on {pid}")  # fmt: skip
+            rows.append(row)
+        if not rows:
+            t.fail("rows", "a file table has rows")
+        tables.append(
+            FileTable(heading, table_platforms, arch, tuple(rows), t.opt_text("note"),
+                      t.opt_integer("line"))
+        )  # fmt: skip
+    return tables
 
 
 def _not_judged(f: Fields, platforms: dict[str, Platform]) -> tuple[UnjudgedTable, ...]:
