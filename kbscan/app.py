@@ -7,8 +7,6 @@ CLI turns outcomes and errors into text and exit codes.
 from __future__ import annotations
 
 import hashlib
-import json
-import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -22,7 +20,7 @@ from kbscan.collect.interface import FactsSource
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
 from kbscan.collect.plan import plan_for
-from kbscan.collect.smb import SmbSettings, impacket_missing
+from kbscan.collect.smb import SmbSettings
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
@@ -33,10 +31,8 @@ from kbscan.gate.policy import load_policy
 from kbscan.gate.verdict import gate, in_scope
 from kbscan.inventory import read_inventory
 from kbscan.journal import Journal
-from kbscan.kb.article import import_article, read_article
 from kbscan.kb.baseline import KbSet, load_kb_set
 from kbscan.kb.directory import default_source
-from kbscan.kb.interface import KbError
 from kbscan.kb.schema import read_json
 from kbscan.model import (
     CollectionFailure,
@@ -47,14 +43,12 @@ from kbscan.model import (
     Protocol,
     Status,
 )
-from kbscan.paths import data_dir
 from kbscan.report.console import Inspection
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import DiffJson, VerdictJson, VerdictMarkdown, write_junit
 from kbscan.report.interface import Evaluation, ReportError
 from kbscan.report.workbook import ExcelReport
 from kbscan.scan import DEFAULT_WORKERS, ScanStats, default_processes, scan_targets
-from kbscan.simulator.fleet import SimulatedFleet
 
 
 @dataclass(frozen=True)
@@ -211,13 +205,7 @@ def scan_fleet(
     access = Access(settings, smb or smb_settings_like(settings), protocol)
     access.check(inventory.targets)
     journal = Journal(out_dir / "facts.jsonl")
-    done: dict[str, HostFacts] = {}
-    if resume:
-        done = journal.recover()
-    elif journal.path.exists():
-        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
-        journal.path.rename(journal.path.with_name(f"facts-{stamp}.jsonl"))
-    journal.open(fresh=not resume)
+    done = journal.start(resume=resume)
     targets = inventory.targets
     if on_start is not None:
         on_start(sum(1 for t in targets if t.host.lower() not in done))
@@ -264,53 +252,6 @@ def smb_settings_like(settings: WinrmSettings) -> SmbSettings:
     )
 
 
-DEMO_USER = "DEMO\\kbscan-svc"
-
-
-def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) -> ScanOutcome:
-    """``kbscan demo``: serve the demo fleet on loopback and scan it once for its baseline
-    (data/demo/baseline.toml: KB934709 and two real multi-platform KBs); write the
-    baseline's reports, and each KB's own from the same facts.
-
-    The simulated hosts speak WS-Management to pywinrm exactly as a scan of real servers
-    would, and SMB with the remote registry to impacket: hosts with no WinRM listener are
-    read over SMB (--protocol auto), one because the inventory says so. Without impacket
-    the demo is WinRM alone. The password is made up for this run and lives only in memory.
-    """
-    password = secrets.token_urlsafe(18)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    demo = data_dir() / "demo"
-    smb = impacket_missing() is None  # the demo's SMB half needs kbscan[smb]
-    with SimulatedFleet.from_folder(
-        demo / "fleet", DEMO_USER, password, operation_timeout=1.0, smb=smb
-    ) as fleet:
-        inventory = fleet.write_inventory(out_dir / "demo-inventory.csv", transport="ntlm")
-        settings = WinrmSettings(
-            username=DEMO_USER,
-            password=password,
-            transport="ntlm",  # with WinRM message encryption, as against real hosts
-            fetch_files=True,
-            read_timeout=4,
-            operation_timeout=2,
-            deadline=4.0,
-        )
-        options: dict[str, Any] = {"workers": 16, "retries": 1}
-        options.update(scan_options)
-        outcome = scan_fleet(
-            inventory, (), out_dir, settings, now=now, baseline=demo / "baseline.toml",
-            protocol=Protocol.AUTO if smb else Protocol.WINRM, **options,
-        )  # fmt: skip
-    written = list(outcome.written)
-    facts = tuple({f.host: f.facts for f in outcome.evaluation.findings}.values())
-    for kb in outcome.evaluation.kbs:
-        single = KbSet(kb.id, (kb,), "command line")
-        evaluation = evaluation_of(
-            single, judge_hosts(facts, single), str(inventory), outcome.evaluation.generated_at
-        )
-        written += write_reports(evaluation, out_dir, DEFAULT_FORMATS)
-    return replace(outcome, written=tuple(written))
-
-
 def inspect_files(paths: Sequence[Path]) -> tuple[Inspection, ...]:
     """``kbscan inspect``: each file's version and machine, or why it is unreadable."""
     results = []
@@ -320,41 +261,6 @@ def inspect_files(paths: Sequence[Path]) -> tuple[Inspection, ...]:
         except PeError as exc:
             results.append(Inspection(path, None, exc.message))
     return tuple(results)
-
-
-@dataclass(frozen=True)
-class ImportOutcome:
-    document: dict[str, Any]
-    warnings: tuple[str, ...]
-    written: Path | None
-
-
-def import_kb(
-    article: Path,
-    output: Path | None,
-    paths: dict[str, str],
-    *,
-    force: bool = False,
-) -> ImportOutcome:
-    """``kbscan kb import``: an article's text to a validated KB file (or stdout)."""
-    if output is not None and output.exists() and not force:
-        raise KbError("exists; give --force to replace it", path=str(output))
-    source = default_source()
-    result = import_article(
-        read_article(article),
-        str(article),
-        source.platforms(),
-        paths,
-        not_scanned=source.not_scanned(),
-    )
-    if output is not None:
-        text = json.dumps(result.document, indent=2, ensure_ascii=False) + "\n"
-        try:
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise KbError(f"cannot write: {exc.strerror or exc}", path=str(output)) from None
-    return ImportOutcome(result.document, tuple(result.warnings), output)
 
 
 @dataclass(frozen=True)

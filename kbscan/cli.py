@@ -31,6 +31,7 @@ from kbscan.report.gate_outputs import render_diff, verdict_markdown
 from kbscan.report.import_table import render_imports
 from kbscan.report.safety import printable
 from kbscan.scan import DEFAULT_WORKERS
+from kbscan.simulator.demo import run_demo
 from kbscan.terminal import Progress, configure_logging
 
 EXIT_OK = 0
@@ -321,9 +322,7 @@ def _command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _scan(args, stdout, stderr)
         if args.command == "demo":
             with Progress(stderr, args.no_progress) as progress:
-                outcome = app.run_demo(
-                    args.output, on_start=progress.start, on_result=progress.update
-                )
+                outcome = run_demo(args.output, on_start=progress.start, on_result=progress.update)
             return _report(outcome, stdout, stderr)
         if args.command == "kb":
             return _kb(args, stdout, stderr)

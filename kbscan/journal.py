@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 
@@ -50,6 +51,19 @@ class Journal:
                 handle.truncate(good_end)
                 handle.flush()
                 os.fsync(handle.fileno())
+        return done
+
+    def start(self, *, resume: bool) -> dict[str, HostFacts]:
+        """Open for a scan: resume what is journalled, or keep the last scan's journal
+        beside the new one (facts-<UTC time>.jsonl) and start afresh; returns the hosts
+        already done."""
+        done: dict[str, HostFacts] = {}
+        if resume:
+            done = self.recover()
+        elif self.path.exists():
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+            self.path.rename(self.path.with_name(f"facts-{stamp}.jsonl"))
+        self.open(fresh=not resume)
         return done
 
     def open(self, *, fresh: bool) -> None:
