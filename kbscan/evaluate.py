@@ -108,7 +108,11 @@ class _Judge:
             raise RuntimeError("the host's platform is asked for before it is known")
         return self.chosen
 
-    def finding(self, status: Status, reason: str, action: str, **kw: object) -> Finding:
+    def finding(
+        self, status: Status, reason: str, action: str, *, staged: bool = False, **kw: object
+    ) -> Finding:
+        restart = self.kb.restart
+        server = (status is Status.RESTART_PENDING and staged) or restart.computer
         return Finding(
             host=self.facts.host,
             kb_id=self.kb.id,
@@ -117,6 +121,10 @@ class _Judge:
             action=action,
             facts=self.facts,
             platform=self.chosen,
+            staged=staged,
+            server_restart=server,
+            restart_impact=_restart_impact(self.kb, status is Status.RESTART_PENDING and staged),
+            hotfix_recorded=self.hotfix_recorded(),
             **kw,  # type: ignore[arg-type]
         )
 
@@ -126,7 +134,7 @@ class _Judge:
             f"{FailureCategory.INCOMPLETE_FACTS.value}: {what} not collected",
             _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS],
             decided_by=Evidence.NONE,
-            **kw,
+            **kw,  # type: ignore[arg-type]
         )
 
     def run(self) -> Finding:
@@ -301,6 +309,7 @@ class _Judge:
             version_source=worst.version_source,
             evidence=tuple(evidence) + self.record_evidence(),
             files=judgements,
+            staged=worst.staged,
         )
 
     def one_row_per_file(
@@ -358,7 +367,7 @@ class _Judge:
             package = self.package(ctx.service_pack, ctx.architecture, worst.row.service_branch)
             return f"Install {package}; then {_restart_phrase(self.kb)}."
         if status is Status.RESTART_PENDING:
-            if "PendingFileRenameOperations" in worst.reason:
+            if worst.staged:
                 return (
                     "Restart the server: the file replacement is staged and completes at boot; "
                     "then rescan."
@@ -377,8 +386,8 @@ class _Judge:
         assert found is not None
         installed, source, evidence = read
 
-        def judged(status: Status, reason: str) -> FileJudgement:
-            return FileJudgement(row, status, reason, installed, source, evidence)
+        def judged(status: Status, reason: str, staged: bool = False) -> FileJudgement:
+            return FileJudgement(row, status, reason, installed, source, evidence, staged)
 
         required = row.version
         assert required is not None  # rows without a version are never judged
@@ -457,10 +466,10 @@ class _Judge:
 
     def evidence_disagrees(
         self, row: FileRow, found: FileFacts, installed: FileVersion, ctx: _Context
-    ) -> tuple[Status, str] | None:
-        """What stops a comparison of numbers: a binary of the wrong machine, WMI and the
-        binary disagreeing, a replacement staged for the next restart, a file from
-        another service pack's range."""
+    ) -> tuple[Status, str, bool] | None:
+        """What stops a comparison of numbers, and whether a replacement is staged: a
+        binary of the wrong machine, WMI and the binary disagreeing, a replacement staged
+        for the next restart, a file from another service pack's range."""
         binary = found.binary
         wmi = found.version_text.version if found.version_text else None
         required = row.version
@@ -471,15 +480,18 @@ class _Judge:
                 Status.SUSPECT,
                 f"{row.name} is built for {binary.machine}, but the host is "
                 f"{ctx.architecture.value} and the KB's file is {expected_machine}",
+                False,
             )
         if binary is not None and binary.file_version not in (None, wmi) and wmi is not None:
-            return Status.SUSPECT, f"WMI reports {wmi} but the binary says {binary.file_version}"
+            why = f"WMI reports {wmi} but the binary says {binary.file_version}"
+            return Status.SUSPECT, why, False
         staged = self.pending_rename_of(found.path)
         if staged is not None:
             return (
                 Status.RESTART_PENDING,
                 f"{row.name} replacement is staged in PendingFileRenameOperations ({staged}); "
                 f"running {installed}",
+                True,
             )
         if required.build in self.platform.builds and self.platform.service_pack_ranges:
             # An OS-build file: its build and revision say which service pack it is from.
@@ -489,12 +501,14 @@ class _Judge:
                     Status.SUSPECT,
                     f"{row.name} {installed} is not a {self.platform.name} build "
                     f"{required.build} file",
+                    False,
                 )
             if branch_sp != ctx.service_pack:
                 return (
                     Status.SUSPECT,
                     f"{row.name} {installed} is from SP{branch_sp}'s range on an "
                     f"SP{ctx.service_pack} host",
+                    False,
                 )
         return None
 
@@ -627,6 +641,18 @@ def _find_file(facts: HostFacts, kb_path: str) -> FileFacts | None:
         if _same_path(kb_path, f.path, facts.system_root):
             return f
     return None
+
+
+def _restart_impact(kb: KbDefinition, staged: bool) -> str:
+    """The remediation's "Restart impact": what the change window must restart."""
+    if staged:
+        return "Server restart (the file replacement completes at boot)"
+    if kb.restart.computer:
+        return "Server restart"
+    names = " and ".join(f"{s.display_name} ({s.name})" for s in kb.restart.services)
+    if not names:
+        return "None"
+    return names + (" and every service that depends on it" if kb.restart.dependents else "")
 
 
 def _restart_phrase(kb: KbDefinition) -> str:

@@ -522,6 +522,7 @@ class FileJudgement:
     installed_version: FileVersion | None
     version_source: str | None
     evidence: Evidence
+    staged: bool = False  # its replacement waits in PendingFileRenameOperations
 
 
 @dataclass(frozen=True)
@@ -543,6 +544,11 @@ class Finding:
     version_source: str | None = None
     evidence: tuple[str, ...] = ()
     files: tuple[FileJudgement, ...] = field(default=())
+    # What the remediation says, decided by the judge so that no writer re-derives it:
+    staged: bool = False  # the fix waits in PendingFileRenameOperations for a restart
+    server_restart: bool = False  # the work ends with a restart of the whole server
+    restart_impact: str = "None"  # "Server restart", "IIS Admin (IISADMIN) and ...", "None"
+    hotfix_recorded: bool | None = None  # the KB's installed-update record; None: not read
 
     @property
     def required_version(self) -> FileVersion | None:

@@ -26,7 +26,6 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kbscan.evaluate import hotfix_recorded
 from kbscan.model import Finding, KbDefinition, Status
 from kbscan.report.interface import Evaluation
 from kbscan.report.rows import platform_label
@@ -312,7 +311,7 @@ class Book:
             Column("Required version", 14, lambda f: _v(f.required_version)),
             Column("Package to apply", 34, lambda f: _package(kb, f), "wrap"),
             Column("Prerequisite", 16, lambda f: _prerequisite(kb, f), "wrap"),
-            Column("Restart impact", 26, lambda f: _restart(kb, f), "wrap"),
+            Column("Restart impact", 26, lambda f: f.restart_impact, "wrap"),
             Column("Action", 44, lambda f: f.action, "wrap"),
             Column("Reason", 44, lambda f: f.reason, "wrap"),
             Column("Change ticket", 13, lambda f: None),
@@ -340,7 +339,7 @@ class Book:
             Column("Installed version", 17, lambda f: _v(f.installed_version)),
             Column("Version read from", 50, lambda f: f.version_source),
             Column("Decided by", 24, lambda f: f.decided_by.value),
-            Column("Hotfix record", 12, lambda f: _record(self.kb, f)),
+            Column("Hotfix record", 12, _record),
             Column("Collected at", 17, lambda f: f.facts.collected_at),
             Column("Collector", 10, lambda f: f.facts.collector),
             Column("Action", 50, lambda f: f.action, "wrap"),
@@ -593,8 +592,8 @@ def _branch(f: Finding) -> str | None:
     return f.row.service_branch if f.row else None
 
 
-def _record(kb: KbDefinition, f: Finding) -> str:
-    recorded = hotfix_recorded(f.facts, kb)
+def _record(f: Finding) -> str:
+    recorded = f.hotfix_recorded
     return "not collected" if recorded is None else "present" if recorded else "absent"
 
 
@@ -613,14 +612,3 @@ def _prerequisite(kb: KbDefinition, f: Finding) -> str:
     if f.status is Status.NEEDS_SERVICE_PACK:
         return f"Install {need.platform.name} SP{need.remedy_service_pack} first"
     return " or ".join(f"SP{s}" for s in need.service_packs) + " (met)"
-
-
-def _restart(kb: KbDefinition, f: Finding) -> str:
-    if f.status is Status.RESTART_PENDING and "PendingFileRenameOperations" in f.reason:
-        return "Server restart (the file replacement completes at boot)"
-    if kb.restart.computer:
-        return "Server restart"
-    names = " and ".join(f"{s.display_name} ({s.name})" for s in kb.restart.services)
-    if not names:
-        return "None"
-    return names + (" and every service that depends on it" if kb.restart.dependents else "")

@@ -30,7 +30,6 @@ from kbscan.report.excel import (
     _package,
     _platform,
     _prerequisite,
-    _restart,
     _site,
     _sp,
     _v,
@@ -256,8 +255,8 @@ class SetBook(Book):
         findings = [f for f in self.by_host[host] if f.status in ACTION_ORDER]
         if not findings:
             return ""
-        kinds = {_restart(self.kbs[f.kb_id], f) for f in findings}
-        if any(k.startswith("Server restart") for k in kinds):
+        kinds = {f.restart_impact for f in findings}
+        if any(f.server_restart for f in findings):
             return "Server restart (covers every service restart)"
         return "; ".join(sorted(k for k in kinds if k != "None")) or "None"
 
@@ -280,7 +279,7 @@ class SetBook(Book):
             Column("Required version", 14, lambda f: _v(f.required_version)),
             Column("Package to apply", 34, lambda f: _package(self.kbs[f.kb_id], f), "wrap"),
             Column("Prerequisite", 16, lambda f: _prerequisite(self.kbs[f.kb_id], f), "wrap"),
-            Column("Restart impact", 26, lambda f: _restart(self.kbs[f.kb_id], f), "wrap"),
+            Column("Restart impact", 26, lambda f: f.restart_impact, "wrap"),
             Column("Reason", 44, lambda f: f.reason, "wrap"),
             Column("Done", 9, lambda f: None),
         ]
