@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from kbscan.hotfix_ids import recorded
 from kbscan.model import (
     Arch,
     Evidence,
@@ -588,8 +589,7 @@ def hotfix_recorded(facts: HostFacts, kb: KbDefinition) -> bool | None:
     """Whether an installed-update record names the KB; None when none were collected."""
     if facts.hotfixes is None:
         return None
-    ids = {h.upper() for h in facts.hotfixes}
-    return any(h.upper() in ids for h in kb.hotfix_ids)
+    return recorded(facts.hotfixes, kb.hotfix_ids)
 
 
 def _judged(

@@ -410,3 +410,38 @@ def test_a_value_larger_than_the_first_buffer_is_read_whole(plan_kbs: KbSet) -> 
     assert facts.failure is None
     assert facts.pending_renames is not None and len(facts.pending_renames) == 60
     assert facts.pending_renames[59].destination.endswith("file059.dll")
+
+
+_UPDATES_2003 = "HKLM\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\\SP3\\"
+_HOTFIX = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\"
+
+
+@pytest.mark.parametrize(
+    ("key", "qfe", "expected"),
+    [
+        (_UPDATES_2003 + "KB934709-v2", "KB934709-v2", "KB934709-V2"),
+        (_UPDATES_2003 + "KB934709v2", "KB934709v2", "KB934709V2"),
+        (_HOTFIX + "Q934709", "Q934709", "Q934709"),
+    ],
+)
+def test_hotfix_record_spellings_are_matched_by_number_over_smb_and_winrm(
+    tmp_path: Path, plan_kbs: KbSet, key: str, qfe: str, expected: str
+) -> None:
+    base = _demo("nyc-smtp08")  # SP2, aqueue.dll 6.0.3790.4094 on the QFE branch
+    data = json.loads((data_dir() / "demo" / "fleet" / "nyc-smtp08.json").read_text())
+    data["registry"] = {key: {"Description": ["REG_SZ", "Hotfix (KB934709)"]}}
+    data["wmi"]["Win32_QuickFixEngineering"] = [{"HotFixID": qfe}]
+    host = variant("nyc-smtp08", f"rec-{expected.lower()}", registry=data["registry"], wmi=data["wmi"])
+    assert base.host == "nyc-smtp08"
+    kb934709 = next(kb for kb in plan_kbs.kbs if kb.id == "KB934709")
+    over_smb, _ = _collect(host, plan_kbs)
+    assert over_smb.failure is None and expected in (over_smb.hotfixes or ())
+    with SimulatedFleet([host], USER, PASSWORD, operation_timeout=0.5) as f:
+        target = read_inventory(f.write_inventory(tmp_path / "inv.csv", transport="ntlm")).targets[0]
+        from kbscan.collect.winrm import WinrmCollector
+
+        over_winrm = WinrmCollector(plan_for(plan_kbs.kbs), WINRM).collect(target).facts
+    assert over_winrm.failure is None and expected in (over_winrm.hotfixes or ())
+    for facts in (over_smb, over_winrm):
+        assert evaluate(facts, kb934709).status is not Status.NEEDS_HOTFIX
+        assert "installed-update record of KB934709: present" in evaluate(facts, kb934709).evidence

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from kbscan.collect.pe import PeError, read_pe_bytes
 from kbscan.collect.plan import CollectionPlan, ProbeFile
+from kbscan.hotfix_ids import matching
 from kbscan.model import (
     Arch,
     BinaryInfo,
@@ -42,6 +43,7 @@ EXCHANGE_SETUP = r"HKLM\SOFTWARE\Microsoft\Exchange\Setup"
 # SP>\KBnnnnnn (Windows Server 2003\SP3, Windows XP\SP4, ...). Vista and later keep
 # package records in the component store instead, which wmic qfe lists.
 UPDATES_KEY = r"HKLM\SOFTWARE\Microsoft\Updates"
+HOTFIX_KEY = r"HKLM\SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix"  # NT 4.0, 2000
 _ARCH_CODES = {"0": Arch.X86, "9": Arch.X64, "6": Arch.IA64}
 MAX_OUTPUT_BYTES = 64 * 1024 * 1024
 
@@ -108,6 +110,7 @@ def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
     for hotfix in plan.hotfix_ids:
         _check_safe(hotfix)
     parts.append(f'echo {MARK.format("updates")}& reg query "{UPDATES_KEY}" /s 2>&1')
+    parts.append(f'echo {MARK.format("hotfix")}& reg query "{HOTFIX_KEY}" 2>&1')
     parts.append(
         f"echo {MARK.format('pending')}& "
         f'reg query "{SESSION_MANAGER}" /v PendingFileRenameOperations 2>&1'
@@ -319,8 +322,8 @@ def _parse(
         products = _exchange(parse_reg_query(text("exchange")))
     hotfixes = {rec["HotFixID"].upper() for rec in parse_wmic_list(_no_instances(text("qfe")))
                 if rec.get("HotFixID")}  # fmt: skip
-    recorded = {key.rsplit("\\", 1)[-1].upper() for key in parse_reg_keys(text("updates"))}
-    hotfixes.update(h.upper() for h in plan.hotfix_ids if h.upper() in recorded)
+    keys = parse_reg_keys(text("updates")) + parse_reg_keys(text("hotfix"))
+    hotfixes.update(matching((key.rsplit("\\", 1)[-1] for key in keys), plan.hotfix_ids))
     pending = _pending(parse_reg_query(text("pending")))
     starts = _process_starts(sections.get("process", [])) if plan.processes else ()
     listed = plan.files

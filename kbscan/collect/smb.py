@@ -30,6 +30,7 @@ from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import exchange_version, pending_pairs
 from kbscan.collect.smb_errors import error_code
+from kbscan.hotfix_ids import record_number, spellings
 from kbscan.model import (
     Arch,
     CollectionFailure,
@@ -49,6 +50,7 @@ ENVIRONMENT = SESSION_MANAGER + r"\Environment"
 COMPUTER_NAME = r"SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName"
 EXCHANGE_SETUP = r"SOFTWARE\Microsoft\Exchange\Setup"
 UPDATES = r"SOFTWARE\Microsoft\Updates"
+HOTFIX = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix"  # NT 4.0 and 2000
 CBS_PACKAGES = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\Packages"
 MAX_PACKAGES = 20_000  # a 2008 R2 host after years of updates has a few thousand
 _PRODUCT_TYPES = {"WINNT": 1, "LANMANNT": 2, "SERVERNT": 3}
@@ -292,20 +294,26 @@ class _Conversation:
 
     def _recorded_updates(self, registry: Any) -> tuple[str, ...]:
         """Which of the plan's KBs have an installed-update record: Updates\\<product>\\
-        <KB> or Updates\\<product>\\<SP>\\<KB>; opened by name, never walked whole."""
+        [<SP>\\]<KB> (XP, 2003) or Windows NT\\CurrentVersion\\Hotfix\\Q<n> (NT 4.0, 2000),
+        in each spelling Windows writes (KBn-v2, ...); opened by name, never walked whole."""
         found: set[str] = set()
         wanted = self.plan.hotfix_ids
         if not wanted:
             return ()
+        folders = [HOTFIX] if registry.exists(HOTFIX) else []
         for product in registry.subkeys(UPDATES):
             base = f"{UPDATES}\\{product}"
-            folders = [base] + [
+            folders += [base] + [
                 f"{base}\\{sp}" for sp in registry.subkeys(base) if re.fullmatch(r"(?i)SP\d+", sp)
             ]
-            for folder in folders:
-                for hotfix in wanted:
-                    if hotfix.upper() not in found and registry.exists(f"{folder}\\{hotfix}"):
-                        found.add(hotfix.upper())
+        for folder in folders:
+            for hotfix in wanted:
+                if any(record_number(f) == record_number(hotfix) for f in found):
+                    continue
+                for name in spellings(hotfix):
+                    if registry.exists(f"{folder}\\{name}"):
+                        found.add(name.upper())
+                        break
         return tuple(sorted(found))
 
     def _installed_packages(self, registry: Any) -> tuple[str, ...]:

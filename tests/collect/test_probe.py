@@ -50,6 +50,7 @@ def _output(
     exchange: bytes = REG_MISSING,
     qfe: bytes = NO_INSTANCES,
     updates: bytes = REG_MISSING,
+    hotfix: bytes = REG_MISSING,
 ) -> bytes:
     if file_block is None:
         file_block = (
@@ -69,6 +70,7 @@ def _output(
             b"==KBSCAN:exchange== \r\n" + exchange,
             b"==KBSCAN:qfe== \r\n" + qfe,
             b"==KBSCAN:updates== \r\n" + updates,
+            b"==KBSCAN:hotfix== \r\n" + hotfix,
             b"==KBSCAN:pending== \r\n" + pending,
             b"==KBSCAN:process== \r\n\r\r\n\r\r\nCreationDate=20261120061500.500000-420\r\r\n"
             b"Name=inetinfo.exe\r\r\n\r\r\n\r\r\n",
@@ -265,6 +267,7 @@ def _six_x_output(kb: KbDefinition) -> bytes:
             b"==KBSCAN:qfe== \r\n\r\r\n\r\r\nHotFixID=KB976902\r\r\n\r\r\n\r\r\n"
             b"HotFixID=KB981506\r\r\n\r\r\n\r\r\n",
             b"==KBSCAN:updates== \r\n" + REG_MISSING,
+            b"==KBSCAN:hotfix== \r\n" + REG_MISSING,
             b"==KBSCAN:pending== \r\n" + REG_MISSING,
             b"==KBSCAN:end== \r\n",
         ]
@@ -286,3 +289,25 @@ def test_server_2008_r2_output() -> None:
         "c:\\windows\\syswow64\\secur32.dll",
     }
     assert all(str(f.version_text) == "6.1.7600.20667" for f in facts.files)
+
+
+@pytest.mark.parametrize(
+    ("updates", "hotfix", "recorded"),
+    [
+        (b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\\SP3\\KB934709-v2\r\n", REG_MISSING, "KB934709-V2"),
+        (b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Updates\\Windows Server 2003\\SP3\\KB934709v2\r\n", REG_MISSING, "KB934709V2"),
+        (REG_MISSING, b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\r\n"
+         b"HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\Q934709\r\n", "Q934709"),
+    ],
+)  # fmt: skip
+def test_every_spelling_of_an_installed_update_record(
+    kb: KbDefinition, updates: bytes, hotfix: bytes, recorded: str
+) -> None:
+    from kbscan.evaluate import hotfix_recorded
+
+    facts = parse_probe_output(
+        _output(updates=updates, hotfix=hotfix), plan_for([kb]), Target("gw01"), WHEN
+    )
+    assert facts.failure is None
+    assert facts.hotfixes == (recorded,)
+    assert hotfix_recorded(facts, kb) is True
