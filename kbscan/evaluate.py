@@ -15,6 +15,7 @@ from datetime import datetime
 
 from kbscan.hotfix_ids import recorded
 from kbscan.model import (
+    SERVICE_UNREADABLE,
     Arch,
     Evidence,
     FailureCategory,
@@ -234,6 +235,10 @@ class _Judge:
             state = f.service_state(service.name)
             if state is None:
                 return self.incomplete(f"{service.display_name} service state")
+            if state == SERVICE_UNREADABLE:
+                return self.incomplete(
+                    f"{service.display_name} service state (the host refused its query)"
+                )
             if state == "":
                 return self.not_applicable(
                     f"the {service.display_name} service ({service.name}) is not installed"

@@ -53,6 +53,9 @@ class Protocol(StrEnum):
     AUTO = "auto"
 
 
+SERVICE_UNREADABLE = "UNKNOWN"  # a service whose state query was refused or failed
+
+
 class FailureCategory(StrEnum):
     """Why a host could not be judged; each maps to a different fix for the operator."""
 
@@ -178,7 +181,8 @@ class HostFacts:
     system_root: str | None = None  # "C:\\WINDOWS"
     os: OsFacts | None = None
     architecture: Arch | None = None
-    services: tuple[tuple[str, str], ...] | None = None  # (name, state), upper-case names
+    # (name, state), upper-case names; state "" absent, SERVICE_UNREADABLE query refused
+    services: tuple[tuple[str, str], ...] | None = None
     products: tuple[tuple[str, str], ...] | None = None  # (product, version): Exchange etc.
     hotfixes: tuple[str, ...] | None = None  # installed-update records: "KB934709"
     pending_renames: tuple[PendingRename, ...] | None = None

@@ -261,6 +261,14 @@ def cim(iso: str) -> str:
     return f"{day}{time_}.000000+000"
 
 
+# Hosts whose commands print in another display language and code page (the simulator's
+# kbscan/simulator/languages.py): a fleet outside the English-speaking world.
+LANGUAGES = {
+    "fra-smtp01": "de-DE", "fra-fs01": "de-DE", "fra-smtp02": "fr-FR", "fra-smtp03": "es-ES",
+    "lon-ws02": "pt-BR", "nyc-fs02": "ja-JP", "lon-smtp04": "ru-RU", "nyc-smtp02": "zh-CN",
+}  # fmt: skip
+
+
 def profile(facts: dict) -> dict:
     """What the host of these facts holds, as the simulator serves it."""
     target = facts["target"]
@@ -270,6 +278,9 @@ def profile(facts: dict) -> dict:
         "computer_name": facts["host"].upper(),
         "extra": {"site": target["site"], "owner": target["owner"]},
     }
+    if facts["host"] in LANGUAGES:
+        out = {**dict(list(out.items())[:3]), "language": LANGUAGES[facts["host"]],
+               **dict(list(out.items())[3:])}  # fmt: skip
     if "failure" in facts:
         out["behaviour"] = BEHAVIOURS[facts["failure"]["category"]]
         facts = host(facts["host"], target["site"], target["owner"])  # a normal host behind it

@@ -16,6 +16,8 @@ it doubled. On x64, WMI reads System32 natively; a fetched copy is read through
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import re
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -23,6 +25,7 @@ from kbscan.collect.pe import PeError, read_pe_bytes
 from kbscan.collect.plan import CollectionPlan, ProbeFile
 from kbscan.hotfix_ids import matching
 from kbscan.model import (
+    SERVICE_UNREADABLE,
     Arch,
     BinaryInfo,
     CollectionFailure,
@@ -87,10 +90,48 @@ def _fetch(kb_path: str) -> str:
     return f'if defined PROCESSOR_ARCHITEW6432 (type "{sysnative}") else (type "{native}")'
 
 
+SC_STATE_NAMES = (
+    "STOPPED",
+    "START_PENDING",
+    "STOP_PENDING",
+    "RUNNING",
+    "CONTINUE_PENDING",
+    "PAUSE_PENDING",
+    "PAUSED",
+)  # fmt: skip  sc's state numbers 1 to 7
+# The exit codes the probe tells apart, per command: decisions come from these numbers,
+# never from the messages, which a German or Japanese host prints in its own language.
+SC_CODES = (5, 1060)  # access denied; the service does not exist
+REG_CODES = (1,)  # reg.exe: 0 found, 1 not found (or not readable)
+
+
+def _exit_code(part: str, codes: tuple[int, ...]) -> str:
+    """cmd that prints the last command's exit code, exactly for the codes that decide
+    something and as ``other`` for the rest: ``if errorlevel N`` (true at N or above) is
+    decided when it runs, where %ERRORLEVEL% would be expanded with the whole line before
+    anything ran. Each test sits in the ``else`` of the one above; a negative code (wmic
+    reports HRESULTs) is ``other`` too."""
+    bounds = sorted({1, *codes, *(c + 1 for c in codes)}, reverse=True)
+    return f"echo {MARK.format('rc:' + part)}& {_nest(bounds, codes)}"
+
+
+def _nest(bounds: list[int], codes: tuple[int, ...]) -> str:
+    if not bounds:
+        return "(if errorlevel 0 (echo 0) else (echo other))"
+    bound, rest = bounds[0], bounds[1:]
+    said = f"(echo {bound})" if bound in codes else "(echo other)"
+    return f"(if errorlevel {bound} {said} else {_nest(rest, codes)})"
+
+
+def _reg_part(part: str, command: str) -> str:
+    return f"echo {MARK.format(part)}& {command} 2>&1 & {_exit_code(part, REG_CODES)}"
+
+
 def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
     """The single command line that collects everything ``evaluate`` needs for the KBs
     of ``plan``."""
     parts = [
+        f"echo {MARK.format('cp')}& chcp",
         f"echo {MARK.format('host')}& hostname",
         f"echo {MARK.format('os')}& wmic os get Caption,CSDVersion,ProductType,"
         "ServicePackMajorVersion,Version,WindowsDirectory /format:list <NUL 2>&1",
@@ -103,17 +144,22 @@ def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
     for f in files:
         parts.append(f"echo {MARK.format('file:' + f.name)}& {_wql_path(f.kb_path)}")
     for name in plan.services:
-        parts.append(f"echo {MARK.format('service:' + _check_safe(name))}& sc query {name} 2>&1")
+        part = "service:" + _check_safe(name)
+        parts.append(
+            f"echo {MARK.format(part)}& sc query {name} 2>&1 & {_exit_code(part, SC_CODES)}"
+        )
     if plan.exchange:
-        parts.append(f'echo {MARK.format("exchange")}& reg query "{EXCHANGE_SETUP}" 2>&1')
-    parts.append(f"echo {MARK.format('qfe')}& wmic qfe get HotFixID /format:list <NUL 2>&1")
+        parts.append(_reg_part("exchange", f'reg query "{EXCHANGE_SETUP}"'))
+    parts.append(
+        f"echo {MARK.format('qfe')}& wmic qfe get HotFixID /format:list <NUL 2>&1 & "
+        + _exit_code("qfe", (1,))
+    )
     for hotfix in plan.hotfix_ids:
         _check_safe(hotfix)
-    parts.append(f'echo {MARK.format("updates")}& reg query "{UPDATES_KEY}" /s 2>&1')
-    parts.append(f'echo {MARK.format("hotfix")}& reg query "{HOTFIX_KEY}" 2>&1')
+    parts.append(_reg_part("updates", f'reg query "{UPDATES_KEY}" /s'))
+    parts.append(_reg_part("hotfix", f'reg query "{HOTFIX_KEY}"'))
     parts.append(
-        f"echo {MARK.format('pending')}& "
-        f'reg query "{SESSION_MANAGER}" /v PendingFileRenameOperations 2>&1'
+        _reg_part("pending", f'reg query "{SESSION_MANAGER}" /v PendingFileRenameOperations')
     )
     for process in map(_check_safe, plan.processes):
         parts.append(
@@ -165,11 +211,25 @@ def split_fetched(output: bytes, sizes: dict[str, int]) -> dict[str, bytes]:
     return out
 
 
-def decode(raw: bytes) -> str:
-    """Console output: OEM code page 437 (pywinrm's shell default), UTF-16 if wmic wrote it."""
+def decode(raw: bytes, codec: str = "cp437") -> str:
+    """Console output in the host's OEM code page (what chcp reported; 437 when it said
+    nothing), or UTF-16 where wmic wrote it."""
     if raw.count(b"\x00") > len(raw) // 4 and len(raw) > 4:
         return raw.decode("utf-16-le", "replace")
-    return raw.decode("cp437")
+    return raw.decode(codec, "replace")
+
+
+def code_page(chcp: bytes | None) -> str:
+    """The codec of chcp's answer ("Active code page: 850", "Aktive Codepage: 850.",
+    "現在のコード ページ: 932"): the number, whatever the words around it."""
+    if chcp:
+        numbers = re.findall(rb"\d{3,5}", chcp)
+        if numbers:
+            codec = f"cp{int(numbers[-1])}"
+            with contextlib.suppress(LookupError):
+                codecs.lookup(codec)
+                return codec
+    return "cp437"
 
 
 def _lines(text: str) -> list[str]:
@@ -205,26 +265,35 @@ def _first_line(text: str) -> str:
     return "(no output)"
 
 
-def parse_sc_query(text: str) -> str:
-    """The service state (RUNNING, STOPPED, ...), or "" when the service does not exist."""
-    if re.search(r"FAILED 1060|does not exist as an installed service", text):
+def parse_sc_query(text: str, rc: str | None = None) -> str:
+    """The service state (RUNNING, STOPPED, ...) from its number; "" when the service
+    does not exist (exit code 1060); SERVICE_UNREADABLE when the query was refused (5) or
+    failed otherwise. The state line is found by its shape (``<label> : 4  RUNNING``):
+    its label is translated on some display languages, the number and name are not."""
+    if rc is None:  # an output without exit codes: the English message is all there is
+        rc = (
+            "1060"
+            if re.search(r"FAILED 1060|does not exist as an installed service", text)
+            else "0"
+        )
+    if rc == "1060":
         return ""
-    m = re.search(r"^\s*STATE\s*:\s*\d+\s+([A-Z_]+)", text, re.M)
+    if rc != "0":
+        return SERVICE_UNREADABLE
+    m = re.search(rf"^\s*\S+\s*:\s*([1-7])\s+({'|'.join(SC_STATE_NAMES)})\b", text, re.M)
     if m is None:
-        raise ProbeError(f"sc query printed no STATE: {_first_line(text)}")
-    return m.group(1)
+        raise ProbeError(f"sc query printed no state: {_first_line(text)}")
+    return SC_STATE_NAMES[int(m.group(1)) - 1]
 
 
-def parse_reg_query(text: str) -> dict[str, tuple[str, str]] | None:
+def parse_reg_query(text: str, rc: str | None = None) -> dict[str, tuple[str, str]] | None:
     """Values of a ``reg query`` key as {name: (type, data)}; None when the key is absent.
 
     Accepts reg.exe 3.0 (Windows Server 2003: name, type and data separated by tabs) and
     later versions (four spaces).
     """
-    if re.search(r"unable to find the specified registry key or value", text, re.I):
+    if _reg_absent(text, rc):
         return None
-    if re.search(r"^ERROR:|^Error:", text, re.M):
-        raise ProbeError(f"reg query failed: {_first_line(text)}")
     values: dict[str, tuple[str, str]] = {}
     seen_key = False
     for line in _lines(text):
@@ -239,13 +308,25 @@ def parse_reg_query(text: str) -> dict[str, tuple[str, str]] | None:
     return values
 
 
-def parse_reg_keys(text: str) -> list[str]:
-    """The key lines of ``reg query KEY /s`` (every reg.exe version prints each key on a
-    line of its own, starting with HKEY_); none when the key does not exist."""
+def _reg_absent(text: str, rc: str | None) -> bool:
+    """reg.exe's exit code says: 0 the key (or value) was read, 1 it was not. Without a
+    code (an output of an older probe), the English message is all there is."""
+    if rc is not None:
+        if rc not in ("0", "1"):
+            raise ProbeError(f"reg query failed (exit code {rc}): {_first_line(text)}")
+        return rc == "1"
     if re.search(r"unable to find the specified registry key or value", text, re.I):
-        return []
+        return True
     if re.search(r"^ERROR:|^Error:", text, re.M):
         raise ProbeError(f"reg query failed: {_first_line(text)}")
+    return False
+
+
+def parse_reg_keys(text: str, rc: str | None = None) -> list[str]:
+    """The key lines of ``reg query KEY /s`` (every reg.exe version prints each key on a
+    line of its own, starting with HKEY_); none when the key does not exist."""
+    if _reg_absent(text, rc):
+        return []
     keys = [line.strip() for line in _lines(text) if line.startswith("HKEY_")]
     if not keys:
         raise ProbeError(f"reg query printed no key: {_first_line(text)}")
@@ -302,10 +383,17 @@ def _parse(
         raise ProbeError(f"output of {len(output)} bytes is larger than {MAX_OUTPUT_BYTES}")
     sections = _sections(output)
 
+    codec = code_page(b"".join(sections.get("cp", [])))
+
     def text(name: str) -> str:
         if name not in sections:
             raise ProbeError(f"the probe's output has no {name!r} part")
-        return decode(b"".join(sections[name]))
+        return decode(b"".join(sections[name]), codec)
+
+    def rc(name: str) -> str | None:
+        """The part's exit code, as the probe printed it; None for an output without."""
+        raw = sections.get("rc:" + name)
+        return decode(b"".join(raw), codec).strip() or None if raw else None
 
     computer = _first_line(text("host"))
     os_records = parse_wmic_list(text("os"))
@@ -316,16 +404,21 @@ def _parse(
     system_root = env.get("SystemRoot") or os_rec.get("WindowsDirectory") or None
     arch = _architecture(parse_wmic_list(text("cpu")), env)
 
-    services = tuple((name, parse_sc_query(text("service:" + name))) for name in plan.services)
+    services = tuple(
+        (name, parse_sc_query(text("service:" + name), rc("service:" + name)))
+        for name in plan.services
+    )
     products: tuple[tuple[str, str], ...] = ()
     if plan.exchange:
-        products = _exchange(parse_reg_query(text("exchange")))
-    hotfixes = {rec["HotFixID"].upper() for rec in parse_wmic_list(_no_instances(text("qfe")))
-                if rec.get("HotFixID")}  # fmt: skip
-    keys = parse_reg_keys(text("updates")) + parse_reg_keys(text("hotfix"))
+        products = _exchange(parse_reg_query(text("exchange"), rc("exchange")))
+    qfe = parse_wmic_list(text("qfe")) if rc("qfe") in (None, "0") else []
+    hotfixes = {r["HotFixID"].upper() for r in qfe if r.get("HotFixID")}
+    keys = parse_reg_keys(text("updates"), rc("updates")) + parse_reg_keys(
+        text("hotfix"), rc("hotfix")
+    )
     hotfixes.update(matching((key.rsplit("\\", 1)[-1] for key in keys), plan.hotfix_ids))
-    pending = _pending(parse_reg_query(text("pending")))
-    starts = _process_starts(sections.get("process", [])) if plan.processes else ()
+    pending = _pending(parse_reg_query(text("pending"), rc("pending")))
+    starts = _process_starts(sections.get("process", []), codec) if plan.processes else ()
     listed = plan.files
     records = {f.name: _datafile(text("file:" + f.name)) for f in listed}
     sizes = {}
@@ -390,19 +483,15 @@ def _architecture(cpu: list[dict[str, str]], env: dict[str, str]) -> Arch | None
     return arch
 
 
-def _process_starts(parts: list[bytes]) -> tuple[tuple[str, datetime], ...]:
-    recs = [  # one part per image: "No Instance(s)" of one must not hide another
-        rec for raw in parts for rec in parse_wmic_list(_no_instances(decode(raw)))
+def _process_starts(parts: list[bytes], codec: str) -> tuple[tuple[str, datetime], ...]:
+    recs = [  # one part per image: "no instances" of one must not hide another
+        rec for raw in parts for rec in parse_wmic_list(decode(raw, codec))
     ]
     return tuple(
         (rec["Name"].lower(), when)
         for rec in recs
         if rec.get("Name") and (when := parse_wmi_datetime(rec.get("CreationDate", ""))) is not None
     )
-
-
-def _no_instances(text: str) -> str:
-    return "" if "No Instance(s) Available" in text else text
 
 
 def _int(value: str | None) -> int | None:
@@ -454,13 +543,10 @@ def pending_pairs(items: list[str]) -> tuple[PendingRename, ...]:
 
 
 def _datafile(raw: str) -> dict[str, str] | None:
-    """wmic datafile's record for a file; None when no such file exists."""
-    if "No Instance(s) Available" in raw:
-        return None
+    """wmic datafile's record for a file; None when no such file exists (wmic then prints
+    only its "no instances" message, in the host's language: no record at all)."""
     records = parse_wmic_list(raw)
-    if not records:
-        raise ProbeError("wmic datafile printed nothing for a file the probe asked about")
-    return records[0]
+    return records[0] if records else None
 
 
 def _file(

@@ -50,6 +50,7 @@ class SimHost:
     shell_32bit: bool = False  # the WinRM shell runs as a 32-bit process on x64
     sysnative: bool = True  # KB942589 installed (Sysnative alias exists)
     smb_behaviour: str | None = None  # the SMB endpoint's fault; None: the WinRM one's twin
+    language: str = "en-US"  # the display language its commands print in (languages.py)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -104,5 +105,6 @@ def profile_from_json(data: dict[str, Any], files_dir: Path) -> SimHost:
         shell_32bit=bool(data.get("shell_32bit", False)),
         sysnative=bool(data.get("sysnative", True)),
         smb_behaviour=(data.get("smb") or {}).get("behaviour"),
+        language=str(data.get("language", "en-US")),
         extra=dict(data.get("extra") or {}),
     )

@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from kbscan.simulator.languages import ENGLISH, LANGUAGES
 from kbscan.simulator.profile import SimHost
 
 CRLF = b"\r\n"
@@ -61,6 +62,8 @@ class Shell:
             env["PROCESSOR_ARCHITEW6432"] = env.get("PROCESSOR_ARCHITECTURE", "AMD64")
             env["PROCESSOR_ARCHITECTURE"] = "x86"
         self.env = {k.upper(): (k, v) for k, v in env.items()}
+        self.lang = LANGUAGES.get(host.language, ENGLISH)
+        self.codec = f"cp{self.lang.code_page}"
 
     # --- parsing -------------------------------------------------------------------
 
@@ -119,7 +122,7 @@ class Shell:
         if lowered.startswith("for /f"):
             return self.for_f(command, result)
         if lowered.startswith("if "):
-            return self.if_defined(command, result)
+            return self.if_command(command, result)
         command, merge, drop = self.redirects(command)
         out = Result()
         name, _, rest = (
@@ -128,6 +131,7 @@ class Shell:
             else ("echo", "", command[4:])
         )
         handler = {
+            "chcp": self.chcp,
             "echo": self.echo,
             "hostname": self.hostname,
             "wmic": self.wmic,
@@ -139,7 +143,7 @@ class Shell:
             out.stderr += (
                 f"'{name}' is not recognized as an internal or external command,\r\n"
                 "operable program or batch file.\r\n"
-            ).encode("cp437", "replace")
+            ).encode(self.codec, "replace")
             out.code = 9009
         else:
             handler(rest, out)
@@ -148,7 +152,8 @@ class Shell:
             result.stdout += out.stderr
         elif not drop:
             result.stderr += out.stderr
-        result.code = out.code
+        if handler != self.echo:  # echo leaves ERRORLEVEL as it was
+            result.code = out.code
 
     @staticmethod
     def redirects(command: str) -> tuple[str, bool, bool]:
@@ -199,9 +204,12 @@ class Shell:
             body = body.replace(f"%{chr(first + offset)}", value)
         self.chain(body, result)
 
-    def if_defined(self, command: str, result: Result) -> None:
+    def if_command(self, command: str, result: Result) -> None:
+        """``if [not] defined VAR (...) [else (...)]`` and ``if [not] errorlevel N (...)
+        [else (...)]``: errorlevel N is true when the last command's code is N or more,
+        decided when the ``if`` runs (unlike %ERRORLEVEL%, expanded with the line)."""
         m = re.match(
-            r"if (?P<neg>not )?defined (?P<var>\S+) \((?P<then>.*?)\)"
+            r"if (?P<neg>not )?(?P<kind>defined|errorlevel) (?P<var>\S+) \((?P<then>.*?)\)"
             r"(?: else \((?P<else>.*)\))?\s*$",
             command,
             re.I | re.S,
@@ -210,7 +218,10 @@ class Shell:
             result.stderr += b"The syntax of the command is incorrect.\r\n"
             result.code = 1
             return
-        defined = m.group("var").upper() in self.env
+        if m.group("kind").lower() == "errorlevel":
+            defined = result.code >= int(m.group("var"))
+        else:
+            defined = m.group("var").upper() in self.env
         if bool(m.group("neg")) != defined:
             self.chain(m.group("then"), result)
         elif m.group("else") is not None:
@@ -222,10 +233,13 @@ class Shell:
         text = rest[1:] if rest[:1] in (" ", ".") else rest
         if not rest.strip():
             text = "ECHO is on."
-        out.stdout += text.encode("cp437", "replace") + CRLF
+        out.stdout += text.encode(self.codec, "replace") + CRLF
+
+    def chcp(self, rest: str, out: Result) -> None:
+        out.stdout += self.lang.encode(self.lang.chcp.format(cp=self.lang.code_page)) + CRLF
 
     def hostname(self, rest: str, out: Result) -> None:
-        out.stdout += self.host.computer_name.encode("cp437", "replace") + CRLF
+        out.stdout += self.host.computer_name.encode(self.codec, "replace") + CRLF
 
     def type(self, rest: str, out: Result) -> None:
         path = rest.strip().strip('"')
@@ -267,11 +281,12 @@ class Shell:
             return
         name = args[1]
         state = self.host.services.get(name.upper())
+        if name.upper() in {s.upper() for s in self.host.extra.get("sc_denied", [])}:
+            out.stdout += self.lang.encode(self.lang.sc_denied + "\r\n\r\n")
+            out.code = 5
+            return
         if state is None:
-            out.stdout += (
-                b"[SC] EnumQueryServicesStatus:OpenService FAILED 1060:\r\n\r\n"
-                b"The specified service does not exist as an installed service.\r\n\r\n"
-            )
+            out.stdout += self.lang.encode(self.lang.sc_missing + "\r\n\r\n")
             out.code = 1060
             return
         code = SC_STATES.get(state, 1)
@@ -283,14 +298,14 @@ class Shell:
         text = (
             f"\r\nSERVICE_NAME: {name}\r\n"
             f"        TYPE               : 20  WIN32_SHARE_PROCESS \r\n"
-            f"        STATE              : {code}  {state} \r\n"
+            f"        {self.lang.state_label:<19}: {code}  {state} \r\n"
             f"                                {flags}\r\n"
             f"        WIN32_EXIT_CODE    : 0  (0x0)\r\n"
             f"        SERVICE_EXIT_CODE  : 0  (0x0)\r\n"
             f"        CHECKPOINT         : 0x0\r\n"
             f"        WAIT_HINT          : 0x0\r\n\r\n"
         )
-        out.stdout += text.encode("cp437", "replace")
+        out.stdout += text.encode(self.codec, "replace")
 
     def reg(self, rest: str, out: Result) -> None:
         m = re.match(
@@ -313,16 +328,22 @@ class Shell:
         values = self.host.registry.get(key)
         wanted = m.group("value")
         if values is None or (wanted is not None and wanted not in values):
-            out.stderr += (
-                b"\r\nError:  The system was unable to find the specified registry key or value\r\n"
-            )
+            out.stderr += self.reg_missing()
             out.code = 1
             return
         shown = values if wanted is None else {wanted: values[wanted]}
         display_key = m.group("key").replace("HKLM\\", "HKEY_LOCAL_MACHINE\\")
         out.stdout += (self.reg_header() + self.reg_key(display_key, shown)).encode(
-            "cp437", "replace"
+            self.codec, "replace"
         )
+
+    def reg_missing(self) -> bytes:
+        if self.lang is ENGLISH:  # reg.exe 3.0's own spelling, as before
+            text = (
+                "\r\nError:  The system was unable to find the specified registry key or value\r\n"
+            )
+            return text.encode("ascii")
+        return self.lang.encode("\r\n" + self.lang.reg_missing + "\r\n")
 
     def reg_header(self) -> str:
         """reg.exe 3.0 (2000, XP, 2003) names its version; later reg.exe prints none."""
@@ -344,15 +365,13 @@ class Shell:
         """``reg query KEY /s``: the key and every key below it, each with its values."""
         below = sorted(k for k in self.host.registry if k == key or k.startswith(key + "\\"))
         if not below:
-            out.stderr += (
-                b"\r\nError:  The system was unable to find the specified registry key or value\r\n"
-            )
+            out.stderr += self.reg_missing()
             out.code = 1
             return
         text = self.reg_header()
         for k in below:
             text += self.reg_key(k, self.host.registry[k])
-        out.stdout += text.encode("cp437", "replace")
+        out.stdout += text.encode(self.codec, "replace")
 
     def wmic(self, rest: str, out: Result) -> None:
         m = re.match(
@@ -361,7 +380,7 @@ class Shell:
             rest.strip(),
             re.I,
         )
-        node = f"Node - {self.host.computer_name}\r\r\n".encode("cp437", "replace")
+        node = f"Node - {self.host.computer_name}\r\r\n".encode(self.codec, "replace")
         if m is None or m.group("alias").lower() not in _WMI_ALIASES:
             out.stderr += node + b"ERROR:\r\r\nDescription = Invalid GET Expression.\r\r\n\r\r\n"
             out.code = 44135
@@ -376,7 +395,7 @@ class Shell:
                 out.code = 44135
                 return
         if not instances:
-            out.stderr += b"No Instance(s) Available." + WMIC_EOL
+            out.stderr += self.lang.encode(self.lang.no_instances) + WMIC_EOL
             return
         props = sorted(m.group("props").split(","), key=str.lower)
         body = WMIC_EOL + WMIC_EOL
@@ -384,7 +403,8 @@ class Shell:
             for prop in props:
                 value = _lookup(instance, prop)
                 body += (
-                    f"{prop}={'' if value is None else value}".encode("cp437", "replace") + WMIC_EOL
+                    f"{prop}={'' if value is None else value}".encode(self.codec, "replace")
+                    + WMIC_EOL
                 )
             body += WMIC_EOL + WMIC_EOL
         out.stdout += body

@@ -170,7 +170,7 @@ def test_newer_reg_exe_format_is_read_too() -> None:
         (_output(os_block=b"Node - H\r\r\nERROR:\r\r\nDescription = Invalid query\r\r\n"),
          "wmic failed"),
         (_output(smtp=b"[SC] OpenSCManager FAILED 5:\r\n\r\nAccess is denied.\r\n"),
-         "sc query printed no STATE"),
+         "sc query printed no state"),
         (_output(file_block=b"\r\r\n\r\r\nFileSize=1\r\r\nVersion=6.0.3790\r\r\n"),
          "is not a Windows file version"),
     ],
