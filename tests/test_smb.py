@@ -445,3 +445,40 @@ def test_hotfix_record_spellings_are_matched_by_number_over_smb_and_winrm(
     for facts in (over_smb, over_winrm):
         assert evaluate(facts, kb934709).status is not Status.NEEDS_HOTFIX
         assert "installed-update record of KB934709: present" in evaluate(facts, kb934709).evidence
+
+
+def test_a_refused_service_query_costs_that_service_not_the_host(plan_kbs: KbSet) -> None:
+    host = variant("lon-smtp01", "scdeny01", extra={"sc_denied": ["SMTPSVC"]})
+    facts, _ = _collect(host, plan_kbs)
+    assert facts.failure is None
+    assert facts.service_state("SMTPSVC") == "UNKNOWN"
+    assert facts.service_state("IISADMIN") == "RUNNING"
+    assert facts.os is not None and facts.architecture is Arch.X86
+    kb934709 = next(kb for kb in plan_kbs.kbs if kb.id == "KB934709")
+    finding = evaluate(facts, kb934709)
+    assert finding.status is Status.UNKNOWN
+    assert "Simple Mail Transfer Protocol (SMTP) service state (the host refused its query)" in finding.reason
+
+
+def test_a_server_that_refuses_query_info_key_is_read_by_enumeration(plan_kbs: KbSet) -> None:
+    normal, _ = _collect(_demo("nyc-smtp08"), plan_kbs)
+    refusing = variant("nyc-smtp08", "nyc-smtp08", extra={"smb_refuse": ["query_info_key"]})
+    facts, _ = _collect(refusing, plan_kbs)
+    assert facts.failure is None
+    assert facts.hotfixes == normal.hotfixes == ("KB934709",)
+    assert facts.os == normal.os and facts.files == normal.files
+
+
+def test_srvsvc_refused_is_said_in_the_blind_spots(plan_kbs: KbSet) -> None:
+    facts, _ = _collect(variant("lon-smtp01", "nosrv01", extra={"smb_refuse": ["srvsvc"]}), plan_kbs)
+    assert facts.failure is None and facts.system_started is None
+    (blind,) = facts.blind_spots
+    assert "the Server service's start could not be read (DCE/RPC status 5 (access denied))" in blind
+    assert "PendingFileRenameOperations alone" in blind
+
+
+def test_a_host_that_fails_part_way_keeps_what_was_read(plan_kbs: KbSet) -> None:
+    facts, _ = _collect(variant("lon-smtp01", "nofiles01", smb={"behaviour": "admin-denied"}), plan_kbs)
+    assert facts.failure is not None
+    assert facts.os is not None and facts.os.version == "5.2.3790"
+    assert facts.architecture is Arch.X86 and facts.computer_name == "NOFILES01"

@@ -32,6 +32,7 @@ from kbscan.collect.probe import exchange_version, pending_pairs
 from kbscan.collect.smb_errors import error_code
 from kbscan.hotfix_ids import record_number, spellings
 from kbscan.model import (
+    SERVICE_UNREADABLE,
     Arch,
     CollectionFailure,
     FailureCategory,
@@ -59,6 +60,11 @@ PROCESS_BLIND_SPOT = (
     "process start times: SMB and the remote registry cannot show when {processes} "
     "started; a restart is judged from PendingFileRenameOperations and the Server "
     "service's start (srvsvc) alone"
+)
+PROCESS_BLIND_SPOT_NO_START = (
+    "process start times: SMB and the remote registry cannot show when {processes} "
+    "started, and the Server service's start could not be read ({why}); a restart is "
+    "judged from PendingFileRenameOperations alone"
 )
 
 STATUS_LOGON_FAILURE = 0xC000006D
@@ -139,7 +145,7 @@ class SmbCollector(Collector):
             facts = conversation.run(started)
         except HostFailure as failure:
             return Collected(
-                self._failed(target, started, failure.category, failure.message),
+                self._failed(target, started, failure.category, failure.message, conversation),
                 conversation.trips,
                 failure.transient,
             )
@@ -147,7 +153,7 @@ class SmbCollector(Collector):
             found = _classify(exc, guard, target, conversation.step)
             log.info("%s: %s: %s", target.host, found.category.value, found.message)
             return Collected(
-                self._failed(target, started, found.category, found.message),
+                self._failed(target, started, found.category, found.message, conversation),
                 conversation.trips,
                 found.transient,
             )
@@ -157,18 +163,30 @@ class SmbCollector(Collector):
         return Collected(facts, conversation.trips, False)
 
     def _failed(
-        self, target: Target, started: datetime, category: FailureCategory, message: str
+        self,
+        target: Target,
+        started: datetime,
+        category: FailureCategory,
+        message: str,
+        conversation: _Conversation,
     ) -> HostFacts:
+        """The failure, and the facts read before it (OS, architecture, ...): a host that
+        fails part way is still known for what it is."""
         password = self.settings.password
         if password:
             message = message.replace(password, "********")
         message = "".join(c if c.isprintable() else " " for c in message)[:500]
+        read = conversation.read or {}
         return HostFacts(
             host=target.host,
             collected_at=started,
             collector="smb",
             target=target,
             failure=CollectionFailure(category, message),
+            computer_name=read.get("computer_name"),
+            system_root=read.get("system_root"),
+            os=read.get("os"),
+            architecture=read.get("architecture"),
         )
 
 
@@ -186,6 +204,7 @@ class _Conversation:
         self.conn: Any = None
         self.trips = 0
         self.step = "connecting"
+        self.read: dict[str, Any] | None = None  # the registry's facts, once read
 
     def _at(self, step: str) -> None:
         self.step = step
@@ -202,21 +221,27 @@ class _Conversation:
                 facts = self._registry_facts(reads.Registry(dce))
         except Exception as exc:
             raise self._registry_failure(exc) from None
-        self._at("querying services")
-        names = self.plan.services
-        states: dict[str, str] = {}
-        if names:
-            with reads.pipe(conn, self.port, "svcctl") as dce:
-                states = reads.service_states(dce, names)
+        self.read = facts  # what a failure later on keeps
+        states = self._service_states(conn)
         self._at("reading the server's statistics")
-        server_start = None
-        with contextlib.suppress(Exception), reads.pipe(conn, self.port, "srvsvc") as dce:
-            server_start = reads.server_started(dce)
+        server_start, srvsvc_failed = None, None
+        try:
+            with reads.pipe(conn, self.port, "srvsvc") as dce:
+                server_start = reads.server_started(dce)
+        except (HostFailure, DeadlineExceeded):
+            raise
+        except Exception as exc:
+            srvsvc_failed = _call_failure(exc)
+        names = self.plan.services
         files = self._files(facts["system_root"], facts["os"].version)
         blind = []
         if self.plan.processes:
             shown = " and ".join(self.plan.processes)
-            blind.append(PROCESS_BLIND_SPOT.format(processes=shown))
+            blind.append(
+                PROCESS_BLIND_SPOT.format(processes=shown)
+                if srvsvc_failed is None
+                else PROCESS_BLIND_SPOT_NO_START.format(processes=shown, why=srvsvc_failed)
+            )
         return HostFacts(
             host=self.target.host,
             collected_at=started,
@@ -235,6 +260,26 @@ class _Conversation:
             system_started=server_start,
             blind_spots=tuple(blind),
         )
+
+    def _service_states(self, conn: Any) -> dict[str, str]:
+        """The plan's services over svcctl; a refused pipe or manager costs their states
+        (SERVICE_UNREADABLE), not the host."""
+        from kbscan.collect import smb_reads as reads
+
+        self._at("querying services")
+        names = self.plan.services
+        if not names:
+            return {}
+        try:
+            with reads.pipe(conn, self.port, "svcctl") as dce:
+                return reads.service_states(dce, names)
+        except (HostFailure, DeadlineExceeded):
+            raise
+        except Exception as exc:
+            if self.guard.expired:
+                raise
+            log.info("%s: services unreadable: %s", self.target.host, _call_failure(exc))
+            return dict.fromkeys(names, SERVICE_UNREADABLE)
 
     def _logon(self) -> Any:
         from impacket.smbconnection import SMBConnection
@@ -469,6 +514,24 @@ def _as_int(value: Any) -> int | None:
         return int(str(value), 0)
     except (TypeError, ValueError):
         return None
+
+
+def _call_failure(exc: BaseException) -> str:
+    """One refused or failed call, named by its status: an MS-RPC fault or Win32 error
+    as such (rpc_s_access_denied is 5, not an NTSTATUS), an SMB NTSTATUS as hex."""
+    code = error_code(exc)
+    if code is None:
+        return type(exc).__name__
+    if code >= 0xC0000000:
+        return f"NTSTATUS 0x{code:08X}"
+    name = _RPC_NAMES.get(code)
+    return f"DCE/RPC status {code}" + (f" ({name})" if name else "")
+
+
+_RPC_NAMES = {
+    5: "access denied", 0x1C010002: "nca_s_op_rng_error", 0x1C00001A: "nca_s_fault_ndr",
+    0x6F7: "rpc_x_bad_stub_data", 0x16C9A0D6: "rpc_s_access_denied",
+}  # fmt: skip
 
 
 def _classify(exc: Exception, guard: Guard, target: Target, step: str) -> HostFailure:

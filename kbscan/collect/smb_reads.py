@@ -17,15 +17,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from impacket.dcerpc.v5 import rrp, scmr, srvs, transport
-from impacket.dcerpc.v5.rpcrt import DCERPC_v5
+from impacket.dcerpc.v5.rpcrt import DCERPC_v5, DCERPCException
 from impacket.smbconnection import SMBConnection
 
 from kbscan.collect.pe import PeError, read_pe_ranges
 from kbscan.collect.smb_errors import error_code
-from kbscan.model import BinaryInfo
+from kbscan.model import SERVICE_UNREADABLE, BinaryInfo
 
 ERROR_FILE_NOT_FOUND = 2
 ERROR_SERVICE_DOES_NOT_EXIST = 1060
+ERROR_NO_MORE_ITEMS = 259
 FILE_READ_DATA = 0x0001
 FILE_READ_ATTRIBUTES = 0x0080
 SHARE_READ_WRITE_DELETE = 0x7  # never stand in the way of the host's own use of the file
@@ -102,31 +103,37 @@ class Registry:
         return data
 
     def subkeys(self, path: str, limit: int = 4096) -> list[str]:
+        """A key's subkeys, enumerated until ERROR_NO_MORE_ITEMS: no QueryInfoKey first,
+        which some servers refuse (Samba answers it rpc_x_bad_stub_data)."""
         key = self._key(path)
         if key is None:
             return []
-        count = min(int(rrp.hBaseRegQueryInfoKey(self._dce, key)["lpcSubKeys"]), limit)
         names = []
-        for index in range(count):
-            answer = rrp.hBaseRegEnumKey(self._dce, key, index)
+        for index in range(limit):
+            try:
+                answer = rrp.hBaseRegEnumKey(self._dce, key, index)
+            except rrp.DCERPCSessionError as exc:
+                if exc.get_error_code() == ERROR_NO_MORE_ITEMS:
+                    break
+                raise
             names.append(str(answer["lpNameOut"]).rstrip("\0"))
         return names
 
 
 def service_states(dce: DCERPC_v5, names: tuple[str, ...]) -> dict[str, str]:
-    """Each service's state (RUNNING, STOPPED, ...), "" for one not installed. The handles
-    are run down with the pipe, as the registry's are."""
+    """Each service's state (RUNNING, STOPPED, ...), "" for one not installed, and
+    SERVICE_UNREADABLE for one whose query the host refused or failed: a refusal costs
+    that service's state, never the others'. The handles are run down with the pipe."""
     manager = scmr.hROpenSCManagerW(dce, dwDesiredAccess=scmr.SC_MANAGER_CONNECT)["lpScHandle"]
     states: dict[str, str] = {}
     for name in names:
         try:
             opened = scmr.hROpenServiceW(dce, manager, name + "\0", scmr.SERVICE_QUERY_STATUS)
-        except scmr.DCERPCSessionError as exc:
-            if exc.get_error_code() == ERROR_SERVICE_DOES_NOT_EXIST:
-                states[name] = ""
-                continue
-            raise
-        status = scmr.hRQueryServiceStatus(dce, opened["lpServiceHandle"])["lpServiceStatus"]
+            status = scmr.hRQueryServiceStatus(dce, opened["lpServiceHandle"])["lpServiceStatus"]
+        except DCERPCException as exc:
+            code = error_code(exc)
+            states[name] = "" if code == ERROR_SERVICE_DOES_NOT_EXIST else SERVICE_UNREADABLE
+            continue
         code = int(status["dwCurrentState"])
         states[name] = _SERVICE_STATES.get(code, f"STATE_{code}")
     return states

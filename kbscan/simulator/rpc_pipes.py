@@ -70,15 +70,21 @@ class WinregCalls(_Calls):
     account that is no administrator; ``hang``: a call never answers (a wedged host)."""
 
     def __init__(
-        self, view: RegistryView, *, denied: bool = False, hang: threading.Event | None = None
+        self,
+        view: RegistryView,
+        *,
+        denied: bool = False,
+        hang: threading.Event | None = None,
+        refuse_info: bool = False,
     ):
         super().__init__()
         self.view = view
         self.denied = denied
         self.hang = hang
+        self.refuse_info = refuse_info  # QueryInfoKey fails, as Samba's does for impacket
 
     def callbacks(self) -> dict[int, Handler]:
-        return {
+        calls: dict[int, Handler] = {
             2: self.open_local_machine,
             5: self.close_key,
             9: self.enum_key,
@@ -86,6 +92,9 @@ class WinregCalls(_Calls):
             16: self.query_info_key,
             17: self.query_value,
         }
+        if self.refuse_info:  # the server answers an MS-RPC fault, as Samba does
+            del calls[16]
+        return calls
 
     def open_local_machine(self, data: bytes) -> Any:
         rrp.OpenLocalMachine(data)
@@ -183,9 +192,10 @@ class WinregCalls(_Calls):
 class SvcctlCalls(_Calls):
     """MS-SCMR: open the manager, open a service, query its status, close."""
 
-    def __init__(self, services: dict[str, str]):
+    def __init__(self, services: dict[str, str], denied: frozenset[str] = frozenset()):
         super().__init__()
         self.services = {name.upper(): state for name, state in services.items()}
+        self.denied = {name.upper() for name in denied}  # OpenService refused (5)
 
     def callbacks(self) -> dict[int, Handler]:
         return {0: self.close, 6: self.query_status, 15: self.open_manager, 16: self.open_service}
@@ -204,6 +214,8 @@ class SvcctlCalls(_Calls):
         name = _text(request["lpServiceName"]).upper()
         if self.named(request["hSCManager"]) is None:
             answer["ErrorCode"] = ERROR_INVALID_HANDLE
+        elif name in self.denied:
+            answer["ErrorCode"] = ERROR_ACCESS_DENIED
         elif name not in self.services:
             answer["ErrorCode"] = ERROR_SERVICE_DOES_NOT_EXIST
         else:
@@ -237,9 +249,10 @@ class SvcctlCalls(_Calls):
 class SrvsvcCalls(_Calls):
     """MS-SRVS NetrServerStatisticsGet: when the Server service started."""
 
-    def __init__(self, started: datetime):
+    def __init__(self, started: datetime, refused: bool = False):
         super().__init__()
         self.started = started
+        self.refused = refused  # the statistics call faults (Samba's: nca_s_op_rng_error)
 
     def callbacks(self) -> dict[int, Handler]:
         return {24: self.statistics}
@@ -247,6 +260,9 @@ class SrvsvcCalls(_Calls):
     def statistics(self, data: bytes) -> Any:
         srvs.NetrServerStatisticsGet(data)
         answer = srvs.NetrServerStatisticsGetResponse()
+        if self.refused:
+            answer["ErrorCode"] = ERROR_ACCESS_DENIED
+            return answer
         stats = answer["InfoStruct"]
         stats["sts0_start"] = int(self.started.timestamp())
         for field in (

@@ -135,14 +135,19 @@ class SmbEndpoint:
         services = dict(self.host.services)
         registry_running = self.behaviour != "registry-stopped"
         services["REMOTEREGISTRY"] = "RUNNING" if registry_running else "STOPPED"
+        denied_services = frozenset(self.host.extra.get("sc_denied", []))
+        refused = set(self.host.extra.get("smb_refuse", []))  # the calls this host faults
         pipes = {
-            "svcctl": lambda: SvcctlCalls(services),
-            "srvsvc": lambda: SrvsvcCalls(server_started(self.host)),
+            "svcctl": lambda: SvcctlCalls(services, denied_services),
+            "srvsvc": lambda: SrvsvcCalls(server_started(self.host), refused="srvsvc" in refused),
         }
         if registry_running:
             hang = self._release if self.behaviour == "hang" else None
             denied = self.behaviour == "registry-denied"
-            pipes["winreg"] = lambda: WinregCalls(view, denied=denied, hang=hang)
+            refuse_info = "query_info_key" in refused
+            pipes["winreg"] = lambda: WinregCalls(
+                view, denied=denied, hang=hang, refuse_info=refuse_info
+            )
         for name, make in pipes.items():
             pipe = PipeServer(name, make)
             self._pipes.append(pipe)
