@@ -258,6 +258,26 @@ def parse_wmic_list(text: str) -> list[dict[str, str]]:
     return records
 
 
+def parse_hotfix_ids(text: str) -> list[str]:
+    """``wmic qfe get HotFixID`` in any output format: ``/format:list`` (HotFixID=KB...),
+    the default table (a ``HotFixID`` header, then one id a line), or /format:csv
+    (Node,HotFixID); whatever the messages around them say."""
+    ids = [r["HotFixID"] for r in parse_wmic_list(text) if r.get("HotFixID")]
+    if ids:
+        return [i.upper() for i in ids]
+    lines = [line.strip() for line in _lines(text) if line.strip()]
+    for index, line in enumerate(lines):
+        columns = [c.strip() for c in re.split(r",|\s{2,}", line)]
+        if "HotFixID" in columns:
+            at = columns.index("HotFixID")
+            for row in lines[index + 1 :]:
+                cells = [c.strip() for c in (row.split(",") if "," in line else row.split())]
+                if at < len(cells) and re.fullmatch(r"[A-Za-z]{1,3}\d{4,8}[\w-]*", cells[at]):
+                    ids.append(cells[at].upper())
+            return ids
+    return ids
+
+
 def _first_line(text: str) -> str:
     for line in _lines(text):
         if line.strip():
@@ -411,8 +431,14 @@ def _parse(
     products: tuple[tuple[str, str], ...] = ()
     if plan.exchange:
         products = _exchange(parse_reg_query(text("exchange"), rc("exchange")))
-    qfe = parse_wmic_list(text("qfe")) if rc("qfe") in (None, "0") else []
-    hotfixes = {r["HotFixID"].upper() for r in qfe if r.get("HotFixID")}
+    qfe = parse_hotfix_ids(text("qfe")) if rc("qfe") in (None, "0") else None
+    modern = (os_rec.get("Version") or "").split(".")[0] not in ("4", "5")
+    if qfe is None and modern:
+        raise ProbeError(
+            f"wmic qfe failed (exit code {rc('qfe')}): {_first_line(text('qfe'))}; on this "
+            "release its list is the only record of installed updates"
+        )
+    hotfixes = set(qfe or ())
     keys = parse_reg_keys(text("updates"), rc("updates")) + parse_reg_keys(
         text("hotfix"), rc("hotfix")
     )

@@ -311,3 +311,18 @@ def test_every_spelling_of_an_installed_update_record(
     assert facts.failure is None
     assert facts.hotfixes == (recorded,)
     assert hotfix_recorded(facts, kb) is True
+
+
+@pytest.mark.parametrize(
+    "qfe",
+    [
+        b"\r\r\n\r\r\nHotFixID=KB934709\r\r\n\r\r\n\r\r\nHotFixID=KB911111\r\r\n\r\r\n",
+        b"HotFixID   \r\r\nKB934709   \r\r\nKB911111   \r\r\n\r\r\n",
+        b"Please wait while WMIC is being installed.\r\nHotFixID   \r\r\nKB934709   \r\r\nKB911111   \r\r\n",
+        b"\r\r\nNode,HotFixID\r\r\nGW01,KB934709\r\r\nGW01,KB911111\r\r\n",
+    ],
+)
+def test_wmic_qfe_in_every_output_format(kb: KbDefinition, qfe: bytes) -> None:
+    facts = parse_probe_output(_output(qfe=qfe), plan_for([kb]), Target("gw01"), WHEN)
+    assert facts.failure is None
+    assert facts.hotfixes == ("KB911111", "KB934709")
