@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
 import sys
 import threading
 import time
@@ -178,8 +179,11 @@ def test_faults_land_in_the_usual_categories_with_clear_words(
 def test_a_closed_port_is_unreachable_and_worth_a_retry(plan_kbs: KbSet) -> None:
     from kbscan.simulator.fleet import _closed_port
 
-    target = Target(host="off01", address="127.0.0.1", smb_port=_closed_port())
+    reserved: list[socket.socket] = []
+    target = Target(host="off01", address="127.0.0.1", smb_port=_closed_port(reserved))
     collected = SmbCollector(plan_for(plan_kbs.kbs), SMB).collect(target)
+    for held in reserved:
+        held.close()
     assert collected.facts.failure is not None
     assert collected.facts.failure.category is FailureCategory.UNREACHABLE
     assert "refused" in collected.facts.failure.message and collected.transient

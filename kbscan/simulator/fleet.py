@@ -62,11 +62,12 @@ class SimulatedFleet:
         self._previous_user_file = os.environ.get("NTLM_USER_FILE")
         os.environ["NTLM_USER_FILE"] = self._user_file.name
         self._acceptor = Acceptor()
+        self._reserved: list[socket.socket] = []  # the down hosts' ports
         if self.smb:
             self._start_smb()
         for host in self.hosts:
             if host.behaviour in ("down", "absent"):
-                self.endpoints[host.host] = ("127.0.0.1", _closed_port())
+                self.endpoints[host.host] = ("127.0.0.1", _closed_port(self._reserved))
                 continue
             sim = SimulatedHost(
                 host,
@@ -100,6 +101,9 @@ class SimulatedFleet:
         for thread in stopping:
             thread.join()
         self.smb_running.clear()
+        for reserved in self._reserved:
+            reserved.close()
+        self._reserved.clear()
         if self._previous_user_file is None:
             os.environ.pop("NTLM_USER_FILE", None)
         else:
@@ -113,7 +117,7 @@ class SimulatedFleet:
 
         for host in self.hosts:
             if smb_behaviour(host) == "down":
-                self.smb_endpoints[host.host] = ("127.0.0.1", _closed_port())
+                self.smb_endpoints[host.host] = ("127.0.0.1", _closed_port(self._reserved))
                 continue
             endpoint = SmbEndpoint(host, self.username, self._password)
             self.smb_running[host.host] = endpoint
@@ -163,8 +167,11 @@ class SimulatedFleet:
         return {name: sim.state.commands for name, sim in self.running.items()}
 
 
-def _closed_port() -> int:
-    """A loopback port that was free a moment ago and that nobody listens on."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _closed_port(reserved: list[socket.socket]) -> int:
+    """A loopback port that nobody listens on, kept bound (without listening) in
+    ``reserved`` until the fleet stops: a connect is refused, and no listener started
+    later can be handed the same number and answer in the down host's place."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind(("127.0.0.1", 0))
+    reserved.append(s)
+    return int(s.getsockname()[1])
