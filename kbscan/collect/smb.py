@@ -520,8 +520,9 @@ def _call_failure(exc: BaseException) -> str:
     """One refused or failed call, named by its status: an MS-RPC fault or Win32 error
     as such (rpc_s_access_denied is 5, not an NTSTATUS), an SMB NTSTATUS as hex."""
     code = error_code(exc)
-    if code is None:
-        return type(exc).__name__
+    if code is None:  # impacket names a fault it has no code for ("nca_s_op_rng_error")
+        said = "".join(c for c in str(exc) if c.isprintable())[:80]
+        return f"DCE/RPC fault {said}" if said else type(exc).__name__
     if code >= 0xC0000000:
         return f"NTSTATUS 0x{code:08X}"
     name = _RPC_NAMES.get(code)
