@@ -486,3 +486,14 @@ def test_a_host_that_fails_part_way_keeps_what_was_read(plan_kbs: KbSet) -> None
     assert facts.failure is not None
     assert facts.os is not None and facts.os.version == "5.2.3790"
     assert facts.architecture is Arch.X86 and facts.computer_name == "NOFILES01"
+
+
+def test_dce_rpc_status_codes_are_named_as_such() -> None:
+    from impacket.dcerpc.v5.rpcrt import DCERPCException
+    from impacket.smbconnection import SessionError
+
+    from kbscan.collect.smb import _call_failure
+
+    assert _call_failure(DCERPCException(error_code=5)) == "DCE/RPC status 5 (access denied)"
+    assert _call_failure(SessionError(0xC0000022)) == "NTSTATUS 0xC0000022"
+    assert _call_failure(DCERPCException("nca_s_op_rng_error")).startswith("DCE/RPC fault")

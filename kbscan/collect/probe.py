@@ -142,7 +142,8 @@ def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
     ]
     files = plan.files
     for f in files:
-        parts.append(f"echo {MARK.format('file:' + f.name)}& {_wql_path(f.kb_path)}")
+        part = "file:" + f.name
+        parts.append(f"echo {MARK.format(part)}& {_wql_path(f.kb_path)} & {_exit_code(part, (1,))}")
     for name in plan.services:
         part = "service:" + _check_safe(name)
         parts.append(
@@ -446,7 +447,7 @@ def _parse(
     pending = _pending(parse_reg_query(text("pending"), rc("pending")))
     starts = _process_starts(sections.get("process", []), codec) if plan.processes else ()
     listed = plan.files
-    records = {f.name: _datafile(text("file:" + f.name)) for f in listed}
+    records = {f.name: _datafile(text("file:" + f.name), rc("file:" + f.name)) for f in listed}
     sizes = {}
     for name, record in records.items():
         if record is not None and (size := _int(record.get("FileSize"))) is not None:
@@ -568,17 +569,25 @@ def pending_pairs(items: list[str]) -> tuple[PendingRename, ...]:
     return tuple(PendingRename(items[i], items[i + 1]) for i in range(0, len(items), 2))
 
 
-def _datafile(raw: str) -> dict[str, str] | None:
+def _datafile(raw: str, rc: str | None = None) -> dict[str, str] | None:
     """wmic datafile's record for a file; None when no such file exists (wmic then prints
-    only its "no instances" message, in the host's language: no record at all)."""
+    only its "no instances" message, in the host's language: no record at all), and
+    UNREAD when wmic failed (its exit code): that file is not collected, not absent."""
+    if rc not in (None, "0"):
+        return UNREAD
     records = parse_wmic_list(raw)
     return records[0] if records else None
+
+
+UNREAD: dict[str, str] = {"": "wmic datafile failed"}  # a file whose query failed
 
 
 def _file(
     f: ProbeFile, rec: dict[str, str] | None, fetched: bytes | None, system_root: str | None
 ) -> FileFacts:
     path = f.on_host(system_root)
+    if rec is UNREAD:
+        return FileFacts(path=path, present=None)
     if rec is None:
         return FileFacts(path=path, present=False)
     version = parse_version_text(rec["Version"]) if rec.get("Version") else None

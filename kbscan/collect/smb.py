@@ -523,8 +523,8 @@ def _call_failure(exc: BaseException) -> str:
     if code is None:  # impacket names a fault it has no code for ("nca_s_op_rng_error")
         said = "".join(c for c in str(exc) if c.isprintable())[:80]
         return f"DCE/RPC fault {said}" if said else type(exc).__name__
-    if code >= 0xC0000000:
-        return f"NTSTATUS 0x{code:08X}"
+    if not type(exc).__module__.startswith("impacket.dcerpc"):
+        return f"NTSTATUS 0x{code:08X}"  # an SMB error
     name = _RPC_NAMES.get(code)
     return f"DCE/RPC status {code}" + (f" ({name})" if name else "")
 
@@ -575,8 +575,7 @@ def _classify_plain(exc: BaseException, step: str) -> HostFailure:
     for candidate in candidates:
         if isinstance(candidate, OSError) and isinstance(candidate.errno, int):
             return HostFailure(FailureCategory.UNREACHABLE, f"{candidate.strerror} while {step}")
-    code = error_code(exc)
-    detail = f" (NTSTATUS {code:#010x})" if code else ""
+    detail = f" ({_call_failure(exc)})" if error_code(exc) is not None else ""
     return HostFailure(
         FailureCategory.SMB_FAULT, f"{type(exc).__name__} while {step}{detail}: {str(exc)[:160]}"
     )

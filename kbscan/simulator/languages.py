@@ -23,6 +23,7 @@ class Language:
     no_instances: str  # wmic with nothing to list
     wmic_installing: str  # wmic's first run
     chcp: str  # chcp's answer, {cp} for the number
+    wmic_invalid: str = "ERROR:\r\r\nDescription = Invalid query"  # wmic's failed query
 
     def encode(self, text: str) -> bytes:
         return text.encode(f"cp{self.code_page}", "replace")
@@ -50,6 +51,7 @@ LANGUAGES = {
             "[SC] OpenService FEHLER 5:\r\n\r\nZugriff verweigert",
             "STATUS", "Keine Instanz(en) verfügbar.",
             "Bitte warten Sie, während WMIC installiert wird.", "Aktive Codepage: {cp}.",
+            "FEHLER:\r\r\nBeschreibung = Ungültige Abfrage",
         ),
         Language(
             "fr-FR", 850,
@@ -59,6 +61,7 @@ LANGUAGES = {
             "[SC] OpenService ÉCHEC 5 :\r\n\r\nAccès refusé.",
             "ÉTAT", "Aucune instance disponible.",
             "Veuillez patienter pendant l'installation de WMIC.", "Page de codes active : {cp}",
+            "ERREUR :\r\r\nDescription = Requête non valide",
         ),
         Language(
             "es-ES", 850,
@@ -68,6 +71,7 @@ LANGUAGES = {
             "[SC] OpenService ERROR 5:\r\n\r\nAcceso denegado.",
             "ESTADO", "No hay instancias disponibles.",
             "Espere mientras se instala WMIC.", "Página de códigos activa: {cp}",
+            "ERROR:\r\r\nDescripción = Consulta no válida",
         ),
         Language(
             "pt-BR", 850,
@@ -77,6 +81,7 @@ LANGUAGES = {
             "[SC] OpenService FALHA 5:\r\n\r\nAcesso negado.",
             "ESTADO", "Nenhuma instância disponível.",
             "Aguarde enquanto o WMIC é instalado.", "Página de código ativa: {cp}",
+            "ERRO:\r\r\nDescrição = Consulta inválida",
         ),
         Language(
             "ru-RU", 866,
@@ -86,6 +91,7 @@ LANGUAGES = {
             "[SC] OpenService: ошибка: 5:\r\n\r\nОтказано в доступе.",
             "СОСТОЯНИЕ", "Экземпляры отсутствуют.",
             "Подождите, пока устанавливается WMIC.", "Текущая кодовая страница: {cp}",
+            "ОШИБКА:\r\r\nОписание = Недопустимый запрос",
         ),
         Language(
             "ja-JP", 932,
@@ -95,6 +101,7 @@ LANGUAGES = {
             "[SC] OpenService 失敗 5:\r\n\r\nアクセスが拒否されました。",
             "状態", "インスタンスがありません。",
             "WMIC がインストールされるまでお待ちください。", "現在のコード ページ: {cp}",
+            "エラー:\r\r\n説明 = 無効なクエリです",
         ),
         Language(
             "zh-CN", 936,
@@ -102,6 +109,7 @@ LANGUAGES = {
             "[SC] EnumQueryServicesStatus:OpenService 失败 1060:\r\n\r\n指定的服务未安装。",
             "[SC] OpenService 失败 5:\r\n\r\n拒绝访问。",
             "状态", "没有可用实例。", "请稍候，正在安装 WMIC。", "活动代码页: {cp}",
+            "错误:\r\r\n描述 = 无效查询",
         ),
     )
 }  # fmt: skip

@@ -385,13 +385,18 @@ class Shell:
             out.stderr += node + b"ERROR:\r\r\nDescription = Invalid GET Expression.\r\r\n\r\r\n"
             out.code = 44135
             return
-        instances = self.instances(_WMI_ALIASES[m.group("alias").lower()])
+        alias = m.group("alias").lower()
+        if alias in self.host.extra.get("wmic_fail", []):  # a host whose WMI class fails
+            out.stderr += node + self.lang.encode(self.lang.wmic_invalid) + b"\r\r\n\r\r\n"
+            out.code = 44135
+            return
+        instances = self.instances(_WMI_ALIASES[alias])
         condition = m.group("q") or m.group("u")
         if condition:
             try:
                 instances = [i for i in instances if _matches(i, condition)]
             except ValueError:
-                out.stderr += node + b"ERROR:\r\r\nDescription = Invalid query\r\r\n\r\r\n"
+                out.stderr += node + self.lang.encode(self.lang.wmic_invalid) + b"\r\r\n\r\r\n"
                 out.code = 44135
                 return
         if not instances:

@@ -136,7 +136,20 @@ def test_the_demo_fleet_gets_the_same_statuses_in_every_language(tmp_path: Path)
                 inventory, (), tmp_path / name, settings, workers=8, retries=0,
                 baseline=BASELINE, protocol=Protocol.WINRM, processes=1,
             )  # fmt: skip
-        statuses.append({(f.host, f.kb_id): (f.status, f.reason) for f in outcome.evaluation.findings})
+        statuses.append(
+            {(f.host, f.kb_id): (f.status, f.reason) for f in outcome.evaluation.findings}
+        )
     english, other = statuses
     assert english == other
     assert len({lang for h in localized for lang in [h.language]}) == len(OTHERS)
+
+
+@pytest.mark.parametrize("language", OTHERS)
+def test_a_failed_wmic_file_query_is_a_file_not_collected_not_a_missing_one(
+    language: str, kbs: KbSet
+) -> None:
+    host = _host("lon-smtp01")
+    failing = dataclasses.replace(host, extra={**host.extra, "wmic_fail": ["datafile"]})
+    facts = _facts(failing, kbs, language)
+    assert facts.failure is None  # type: ignore[attr-defined]
+    assert facts.files and all(f.present is None for f in facts.files)  # type: ignore[attr-defined]
