@@ -63,6 +63,7 @@ class Shell:
             env["PROCESSOR_ARCHITECTURE"] = "x86"
         self.env = {k.upper(): (k, v) for k, v in env.items()}
         self.lang = LANGUAGES.get(host.language, ENGLISH)
+        self.wmic_ran = False
         self.codec = f"cp{self.lang.code_page}"
 
     # --- parsing -------------------------------------------------------------------
@@ -386,6 +387,9 @@ class Shell:
             out.code = 44135
             return
         alias = m.group("alias").lower()
+        if self.host.extra.get("wmic_first_run") and not self.wmic_ran:
+            out.stdout += self.lang.encode(self.lang.wmic_installing) + CRLF  # its first run
+        self.wmic_ran = True
         if alias in self.host.extra.get("wmic_fail", []):  # a host whose WMI class fails
             out.stderr += node + self.lang.encode(self.lang.wmic_invalid) + b"\r\r\n\r\r\n"
             out.code = 44135

@@ -67,6 +67,7 @@ def test_at_least_seven_display_languages() -> None:
 )
 def test_the_same_facts_in_every_language(name: str, language: str, kbs: KbSet) -> None:
     host = _host(name)
+    host = dataclasses.replace(host, extra={**host.extra, "wmic_first_run": True})
     english = _facts(host, kbs, "en-US")
     assert english.failure is None  # type: ignore[attr-defined]
     assert _facts(host, kbs, language) == english
