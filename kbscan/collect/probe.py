@@ -291,12 +291,9 @@ def parse_sc_query(text: str, rc: str | None = None) -> str:
     does not exist (exit code 1060); SERVICE_UNREADABLE when the query was refused (5) or
     failed otherwise. The state line is found by its shape (``<label> : 4  RUNNING``):
     its label is translated on some display languages, the number and name are not."""
-    if rc is None:  # an output without exit codes: the English message is all there is
-        rc = (
-            "1060"
-            if re.search(r"FAILED 1060|does not exist as an installed service", text)
-            else "0"
-        )
+    if rc is None:  # an output without its exit code: sc names it on its [SC] line
+        failed = re.search(r"^\s*\[SC\][^\r\n]*?(\d+)\s*:", text, re.M)
+        rc = failed.group(1) if failed else "0"
     if rc == "1060":
         return ""
     if rc != "0":
@@ -330,17 +327,15 @@ def parse_reg_query(text: str, rc: str | None = None) -> dict[str, tuple[str, st
 
 
 def _reg_absent(text: str, rc: str | None) -> bool:
-    """reg.exe's exit code says: 0 the key (or value) was read, 1 it was not. Without a
-    code (an output of an older probe), the English message is all there is."""
+    """reg.exe's exit code says: 0 the key (or value) was read, 1 it was not. Without
+    the code (a capture of reg.exe alone), its shape says it: reg.exe prints the key's own
+    line (HKEY_...) whenever it read the key, and a message in the host's language when
+    it did not."""
     if rc is not None:
         if rc not in ("0", "1"):
             raise ProbeError(f"reg query failed (exit code {rc}): {_first_line(text)}")
         return rc == "1"
-    if re.search(r"unable to find the specified registry key or value", text, re.I):
-        return True
-    if re.search(r"^ERROR:|^Error:", text, re.M):
-        raise ProbeError(f"reg query failed: {_first_line(text)}")
-    return False
+    return not any(line.startswith("HKEY_") for line in _lines(text))
 
 
 def parse_reg_keys(text: str, rc: str | None = None) -> list[str]:

@@ -169,7 +169,7 @@ def test_newer_reg_exe_format_is_read_too() -> None:
         (_output()[:400], "incomplete or not the probe's"),
         (_output(os_block=b"Node - H\r\r\nERROR:\r\r\nDescription = Invalid query\r\r\n"),
          "wmic failed"),
-        (_output(smtp=b"[SC] OpenSCManager FAILED 5:\r\n\r\nAccess is denied.\r\n"),
+        (_output(smtp=b"[SC] QueryServiceStatus: the answer was cut off\r\n"),
          "sc query printed no state"),
         (_output(file_block=b"\r\r\n\r\r\nFileSize=1\r\r\nVersion=6.0.3790\r\r\n"),
          "is not a Windows file version"),
@@ -326,3 +326,39 @@ def test_wmic_qfe_in_every_output_format(kb: KbDefinition, qfe: bytes) -> None:
     facts = parse_probe_output(_output(qfe=qfe), plan_for([kb]), Target("gw01"), WHEN)
     assert facts.failure is None
     assert facts.hotfixes == ("KB911111", "KB934709")
+
+
+@pytest.mark.parametrize(
+    ("text", "state"),
+    [
+        ("[SC] OpenSCManager FAILED 5:\r\n\r\nAccess is denied.\r\n", "UNKNOWN"),
+        ("[SC] OpenService FEHLER 5:\r\n\r\nZugriff verweigert\r\n", "UNKNOWN"),
+        ("[SC] EnumQueryServicesStatus:OpenService ÉCHEC 1060 :\r\n\r\nLe service spécifié n'existe pas.\r\n", ""),
+        ("[SC] EnumQueryServicesStatus:OpenService: ошибка: 1060:\r\n\r\nУказанная служба не установлена.\r\n", ""),
+        ("\r\nSERVICE_NAME: SMTPSVC\r\n        TIPO               : 20  WIN32_SHARE_PROCESS\r\n        ESTADO             : 4  RUNNING\r\n", "RUNNING"),
+        ("\r\nSERVICE_NAME: SMTPSVC\r\n        種類               : 20  WIN32_SHARE_PROCESS\r\n        状態               : 1  STOPPED\r\n", "STOPPED"),
+    ],
+)  # fmt: skip
+def test_sc_captured_alone_is_read_by_its_numbers(text: str, state: str) -> None:
+    """A capture of sc.exe without the probe's exit code (as an administrator pastes it):
+    the code on its [SC] line and the state's number decide, in any language."""
+    from kbscan.collect.probe import parse_sc_query
+
+    assert parse_sc_query(text) == state
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "\r\nError:  The system was unable to find the specified registry key or value\r\n",
+        "FEHLER: Der angegebene Registrierungsschlüssel bzw. Wert wurde nicht gefunden.\r\n",
+        "ERREUR : le système n'a pas trouvé la clé ou la valeur de Registre spécifiée.\r\n",
+        "ОШИБКА: Не удается найти указанный раздел или параметр в реестре.\r\n",
+        "エラー: 指定されたレジストリ キーまたは値が見つかりませんでした\r\n",
+    ],
+)
+def test_reg_captured_alone_reads_a_missing_key_in_any_language(text: str) -> None:
+    from kbscan.collect.probe import parse_reg_keys, parse_reg_query
+
+    assert parse_reg_query(text) is None
+    assert parse_reg_keys(text) == []

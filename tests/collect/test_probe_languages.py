@@ -20,7 +20,7 @@ from kbscan.collect.plan import plan_for
 from kbscan.collect.probe import build_probe, code_page, parse_probe_output
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.kb.baseline import KbSet
-from kbscan.model import SERVICE_UNREADABLE, Protocol, Target
+from kbscan.model import SERVICE_UNREADABLE, Protocol, Status, Target
 from kbscan.paths import data_dir
 from kbscan.simulator.fleet import SimulatedFleet
 from kbscan.simulator.languages import LANGUAGES
@@ -141,7 +141,12 @@ def test_the_demo_fleet_gets_the_same_statuses_in_every_language(tmp_path: Path)
             {(f.host, f.kb_id): (f.status, f.reason) for f in outcome.evaluation.findings}
         )
     english, other = statuses
-    assert english == other
+    assert {k: s for k, (s, _) in english.items()} == {k: s for k, (s, _) in other.items()}
+    # the reasons too, but for the host that never finishes: where its answer stood
+    # when its deadline came is a matter of timing
+    assert {k: v for k, v in english.items() if v[0] is not Status.UNKNOWN} == {
+        k: v for k, v in other.items() if v[0] is not Status.UNKNOWN
+    }
     assert len({lang for h in localized for lang in [h.language]}) == len(OTHERS)
 
 
