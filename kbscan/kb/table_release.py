@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from kbscan.kb.article_text import Line
 from kbscan.kb.headings import HeadingError, PlatformNames, Scope, read_heading
 from kbscan.kb.release_sources import ArticleReleases, Claim
-from kbscan.model import Platform
+from kbscan.model import Arch, Platform
 from kbscan.versions import FileVersion
 
 Fail = Callable[[str, int | None], Exception]
@@ -204,26 +204,24 @@ class TableRelease:
         platforms = deciding.platforms
         built = {p.os_version for r in rows for p in owners(r.version, self.names.platforms)}
         narrowed = tuple(p for p in platforms if p.os_version in built) if built else platforms
-        if own is not None and deciding.source == "heading" and narrowed == platforms:
-            return own  # as today: the heading says it all, with its own note
-        arch_scope = Scope(deciding.text, deciding.line, narrowed, None, None)
-        arch = own.architecture if own is not None and deciding.source == "heading" else None
+        by_heading = own is not None and deciding.source == "heading"
+        if own is not None and by_heading and narrowed == platforms:
+            return own  # the heading says it all, with its own note
+        arch = own.architecture if own is not None and by_heading else None
         if arch is None:
             arches = {a for p in narrowed for a in p.architectures}
             arch = arches.pop() if len(arches) == 1 else None
         note = _note(deciding, narrowed, arch)
         service_pack = own.service_pack if own is not None and deciding is claims[0] else None
-        heading = (
-            own.heading if own is not None and deciding.source == "heading" else (deciding.text)
-        )
-        return Scope(heading, arch_scope.line, narrowed, arch, service_pack, note,
+        heading = own.heading if own is not None and by_heading else deciding.text
+        return Scope(heading, deciding.line, narrowed, arch, service_pack, note,
                      deciding.unscanned)  # fmt: skip
 
 
-def _note(deciding: Claim, platforms: tuple[Platform, ...], arch: object) -> str:
+def _note(deciding: Claim, platforms: tuple[Platform, ...], arch: Arch | None) -> str:
     names = ", ".join(p.name for p in platforms)
     only = (
-        f", which exists only as {getattr(arch, 'value', arch)} in kbscan's platform data."
+        f", which exists only as {arch.value} in kbscan's platform data."
         if arch is not None
         else "."
     )
