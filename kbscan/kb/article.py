@@ -4,12 +4,13 @@ The article says, in prose and tables, everything kbscan needs: the file tables 
 Windows release, service pack, architecture and branch; the prerequisite; the restart
 requirement; and who the fix is not for. article_text.py reads the shape;
 table_release.py says which release each table is for; this module reads each table
-row by row, and article_prose.py the prose around them. Import is exact or it stops: every row becomes a row of the
-definition (or is a blank filler row), every table is a file table or one of the known
-kinds left out with a note, and anything else is an error naming the line. What the
-article does not state is filled conservatively and reported as a warning (a file's
-folder, an unstated restart). The result is validated by the same schema as the
-bundled files, so an import that succeeds is a KB kbscan can judge with.
+row by row, and article_prose.py the prose around them. Import is exact or it stops:
+every row becomes a row of the definition (or is a blank filler row), every table is
+a file table or one of the known kinds left out with a note, and anything else is an
+error naming the line. What the article does not state is filled conservatively and
+reported as a warning (a file's folder, an unstated restart). The result is validated
+by the same schema as the bundled files, so an import that succeeds is a KB kbscan
+can judge with.
 """
 
 from __future__ import annotations
