@@ -54,6 +54,10 @@ class Protocol(StrEnum):
 
 
 SERVICE_UNREADABLE = "UNKNOWN"  # a service whose state query was refused or failed
+# SERVICE_STATUS.dwCurrentState 1 to 7, by number: what sc prints ("4  RUNNING") and
+# what svcctl's QueryServiceStatus answers
+SERVICE_STATES = ("STOPPED", "START_PENDING", "STOP_PENDING", "RUNNING", "CONTINUE_PENDING",
+                  "PAUSE_PENDING", "PAUSED")  # fmt: skip
 
 
 class FailureCategory(StrEnum):

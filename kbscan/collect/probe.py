@@ -25,6 +25,7 @@ from kbscan.collect.pe import PeError, read_pe_bytes
 from kbscan.collect.plan import CollectionPlan, ProbeFile
 from kbscan.hotfix_ids import matching
 from kbscan.model import (
+    SERVICE_STATES,
     SERVICE_UNREADABLE,
     Arch,
     BinaryInfo,
@@ -90,15 +91,6 @@ def _fetch(kb_path: str) -> str:
     return f'if defined PROCESSOR_ARCHITEW6432 (type "{sysnative}") else (type "{native}")'
 
 
-SC_STATE_NAMES = (
-    "STOPPED",
-    "START_PENDING",
-    "STOP_PENDING",
-    "RUNNING",
-    "CONTINUE_PENDING",
-    "PAUSE_PENDING",
-    "PAUSED",
-)  # fmt: skip  sc's state numbers 1 to 7
 # The exit codes the probe tells apart, per command: decisions come from these numbers,
 # never from the messages, which a German or Japanese host prints in its own language.
 SC_CODES = (5, 1060)  # access denied; the service does not exist
@@ -298,10 +290,10 @@ def parse_sc_query(text: str, rc: str | None = None) -> str:
         return ""
     if rc != "0":
         return SERVICE_UNREADABLE
-    m = re.search(rf"^\s*\S+\s*:\s*([1-7])\s+({'|'.join(SC_STATE_NAMES)})\b", text, re.M)
+    m = re.search(rf"^\s*\S+\s*:\s*([1-7])\s+({'|'.join(SERVICE_STATES)})\b", text, re.M)
     if m is None:
         raise ProbeError(f"sc query printed no state: {_first_line(text)}")
-    return SC_STATE_NAMES[int(m.group(1)) - 1]
+    return SERVICE_STATES[int(m.group(1)) - 1]
 
 
 def parse_reg_query(text: str, rc: str | None = None) -> dict[str, tuple[str, str]] | None:

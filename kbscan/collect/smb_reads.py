@@ -22,7 +22,7 @@ from impacket.smbconnection import SMBConnection
 
 from kbscan.collect.pe import PeError, read_pe_ranges
 from kbscan.collect.smb_errors import error_code
-from kbscan.model import SERVICE_UNREADABLE, BinaryInfo
+from kbscan.model import SERVICE_STATES, SERVICE_UNREADABLE, BinaryInfo
 
 ERROR_FILE_NOT_FOUND = 2
 ERROR_SERVICE_DOES_NOT_EXIST = 1060
@@ -30,15 +30,6 @@ ERROR_NO_MORE_ITEMS = 259
 FILE_READ_DATA = 0x0001
 FILE_READ_ATTRIBUTES = 0x0080
 SHARE_READ_WRITE_DELETE = 0x7  # never stand in the way of the host's own use of the file
-_SERVICE_STATES = {
-    1: "STOPPED",
-    2: "START_PENDING",
-    3: "STOP_PENDING",
-    4: "RUNNING",
-    5: "CONTINUE_PENDING",
-    6: "PAUSE_PENDING",
-    7: "PAUSED",
-}
 _INTERFACES = {
     "winreg": rrp.MSRPC_UUID_RRP,
     "svcctl": scmr.MSRPC_UUID_SCMR,
@@ -135,7 +126,7 @@ def service_states(dce: DCERPC_v5, names: tuple[str, ...]) -> dict[str, str]:
             states[name] = "" if code == ERROR_SERVICE_DOES_NOT_EXIST else SERVICE_UNREADABLE
             continue
         code = int(status["dwCurrentState"])
-        states[name] = _SERVICE_STATES.get(code, f"STATE_{code}")
+        states[name] = SERVICE_STATES[code - 1] if 1 <= code <= 7 else f"STATE_{code}"
     return states
 
 

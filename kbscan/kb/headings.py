@@ -14,9 +14,12 @@ from dataclasses import dataclass
 
 from kbscan.model import Arch, Platform
 
+# Processor words of headings and platform columns, for the architectures kbscan scans
+# ("Intel" and "i386" are the NT 4.0 era's x86).
 ARCH_WORDS = {
-    "x86": Arch.X86, "32-bit": Arch.X86, "x64": Arch.X64, "itanium": Arch.IA64,
-    "ia-64": Arch.IA64, "ia64": Arch.IA64,
+    "x86": Arch.X86, "32-bit": Arch.X86, "intel": Arch.X86, "i386": Arch.X86,
+    "x64": Arch.X64, "amd64": Arch.X64, "itanium": Arch.IA64, "ia-64": Arch.IA64,
+    "ia64": Arch.IA64,
 }  # fmt: skip
 _ARCH = r"x86|x64|itanium|ia-64|ia64|32-bit|arm64|arm"
 _FOR_ALL = re.compile(

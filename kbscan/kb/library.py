@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kbscan.kb.article import ArticleError, import_article, read_article
-from kbscan.kb.directory import default_source
+from kbscan.kb.directory import DirectoryKbSource, default_source
 from kbscan.kb.interface import KbError
 
 ARTICLE_SUFFIXES = frozenset({".txt", ".md", ".htm", ".html"})
@@ -86,11 +86,11 @@ def import_articles(request: ImportRequest) -> list[Imported]:
         raise KbError("is a file; a batch import writes a folder of KB files", path=str(out))
     if not request.batch and out is not None and out.exists() and not request.force:
         raise KbError("exists; give --force to replace it", path=str(out))
-    return [import_one(article, request) for article in articles]
+    source = default_source()  # the platform data, read once for the whole batch
+    return [import_one(article, request, source) for article in articles]
 
 
-def import_one(article: Path, request: ImportRequest) -> Imported:
-    source = default_source()
+def import_one(article: Path, request: ImportRequest, source: DirectoryKbSource) -> Imported:
     try:
         result = import_article(
             read_article(article),

@@ -13,14 +13,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from kbscan.kb.headings import PlatformNames
+from kbscan.kb.headings import ARCH_WORDS, PlatformNames
 from kbscan.model import Arch, Platform
 
-SCANNED_WORDS = {
-    "x86": Arch.X86, "intel": Arch.X86, "i386": Arch.X86, "32-bit": Arch.X86,
-    "x64": Arch.X64, "amd64": Arch.X64, "ia-64": Arch.IA64, "ia64": Arch.IA64,
-    "itanium": Arch.IA64,
-}  # fmt: skip
 OTHER_WORDS = {"alpha": "Alpha", "mips": "MIPS", "ppc": "PowerPC", "powerpc": "PowerPC"}
 _QUALIFIER = re.compile(r"^(?P<name>.*?\S) ?\((?P<what>[^()]{1,60})\)$")
 
@@ -61,8 +56,8 @@ def _read(text: str, names: PlatformNames) -> RowPlace | None:
     lowered = text.lower()
     if not lowered or re.fullmatch(r"not (applicable|available)", lowered):
         return None
-    if lowered in SCANNED_WORDS:
-        return RowPlace(arch=SCANNED_WORDS[lowered])
+    if lowered in ARCH_WORDS:
+        return RowPlace(arch=ARCH_WORDS[lowered])
     if lowered in OTHER_WORDS:
         return RowPlace(other=OTHER_WORDS[lowered], kind="architecture")
     if other := names.not_scanned(text):

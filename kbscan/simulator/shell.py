@@ -14,6 +14,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 
+from kbscan.model import SERVICE_STATES
 from kbscan.simulator.languages import ENGLISH, LANGUAGES
 from kbscan.simulator.profile import SimHost
 
@@ -26,15 +27,7 @@ _WMI_ALIASES = {
     "qfe": "Win32_QuickFixEngineering",
     "process": "Win32_Process",
 }
-SC_STATES = {
-    "STOPPED": 1,
-    "START_PENDING": 2,
-    "STOP_PENDING": 3,
-    "RUNNING": 4,
-    "CONTINUE_PENDING": 5,
-    "PAUSE_PENDING": 6,
-    "PAUSED": 7,
-}
+SC_STATES = {name: number for number, name in enumerate(SERVICE_STATES, start=1)}
 
 
 @dataclass
