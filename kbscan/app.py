@@ -15,11 +15,13 @@ from typing import Any
 
 from kbscan import __version__
 from kbscan.collect.access import Access
+from kbscan.collect.captures import CaptureSource, kb_ids_of, with_inventory
 from kbscan.collect.choose import ProtocolCollector
 from kbscan.collect.interface import FactsSource
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
 from kbscan.collect.plan import plan_for
+from kbscan.collect.probe_script import ScriptRequest, build_script
 from kbscan.collect.smb import SmbSettings
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.errors import InputError
@@ -239,6 +241,72 @@ def scan_fleet(
     return ScanOutcome(
         evaluation, written, inventory.problems, stats, journal.path, journal.discarded_tail
     )
+
+
+def write_probe_script(
+    kb_ids: KbIds,
+    output: Path,
+    *,
+    kb_dir: Path | None = None,
+    baseline: Path | None = None,
+    copy_files: bool = False,
+    now: datetime | None = None,
+) -> Path:
+    """``kbscan probe-script``: the batch file to run by hand on hosts no scan reaches."""
+    kbs = kb_set(kb_ids, kb_dir, baseline)
+    request = ScriptRequest(
+        tuple(kb.id for kb in kbs.kbs),
+        plan_for(kbs.kbs),
+        f"kbscan {__version__}",
+        now or datetime.now(UTC),
+        copy_files=copy_files,
+    )
+    try:
+        output.write_bytes(build_script(request).encode("ascii"))
+    except OSError as exc:
+        raise ReportError(f"cannot write: {exc.strerror or exc}", path=str(output)) from None
+    return output
+
+
+def judge_offline(
+    paths: Sequence[Path],
+    kb_ids: KbIds,
+    out_dir: Path,
+    formats: Sequence[OutputFormat] = DEFAULT_FORMATS,
+    *,
+    kb_dir: Path | None = None,
+    baseline: Path | None = None,
+    inventory: Path | None = None,
+    now: datetime | None = None,
+) -> EvaluateOutcome:
+    """``kbscan offline``: hosts from their probe-script outputs, systeminfo and wmic qfe
+    captures, journalled in facts.jsonl and judged as a scan's would be. Without --kb or
+    --baseline, the KBs the outputs were made for."""
+    if not kb_ids and baseline is None:
+        kb_ids = kb_ids_of(paths)
+        if not kb_ids:
+            raise InputError("name the KBs to judge with --kb or --baseline", path=str(paths[0]))
+    kbs = kb_set(kb_ids, kb_dir, baseline)
+    batch = CaptureSource(paths, plan_for(kbs.kbs)).read()
+    facts = batch.facts
+    problems = list(batch.problems)
+    if inventory is not None:
+        read = read_inventory(inventory)
+        facts = with_inventory(facts, read.targets)
+        problems += read.problems
+    _make_folder(out_dir)
+    journal = Journal(out_dir / "facts.jsonl")
+    journal.start(resume=False)
+    try:
+        for host in facts:
+            journal.append(host, sync=False)
+        journal.sync()
+    finally:
+        journal.close()
+    label = ", ".join(str(p) for p in paths)
+    evaluation = evaluation_of(kbs, judge_hosts(facts, kbs), label, now or datetime.now(UTC))
+    written = write_reports(evaluation, out_dir, formats)
+    return EvaluateOutcome(evaluation, (journal.path, *written), tuple(problems))
 
 
 def smb_settings_like(settings: WinrmSettings) -> SmbSettings:

@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
 
     _facts_commands(sub)
     _scan_commands(sub)
+    _offline_commands(sub)
     _kb_commands(sub("kb", "KB definitions: import an article, show, list"))
     return parser
 
@@ -156,6 +157,31 @@ def _scan_commands(sub: Sub) -> None:
     p = sub("demo", "serve the demo fleet on loopback, scan it over WinRM, write its reports")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _offline_commands(sub: Sub) -> None:
+    """Hosts no scan reaches: a script to run on them by hand, and a judge of its output."""
+    p = sub("probe-script", "write the batch file to run by hand on hosts no scan reaches")
+    _add_kb_args(p)
+    p.add_argument(
+        "-o", "--output", type=Path, default=Path("kbscan-probe.cmd"), help="the .cmd to write"
+    )
+    p.add_argument(
+        "--copy-files",
+        action="store_true",
+        help="the script also copies the KBs' files beside its output (read with pefile)",
+    )
+    _add_kb_dir(p)
+
+    p = sub("offline", "judge probe-script outputs, systeminfo and wmic qfe captures")
+    p.add_argument("paths", type=Path, nargs="+", metavar="OUTPUT_OR_FOLDER")
+    _add_kb_args(p)
+    p.add_argument(
+        "--inventory",
+        type=Path,
+        help="the hosts expected (their site, owner, tags); a host without output is UNKNOWN",
+    )
+    _add_report_options(p)
 
 
 def _kb_commands(kb: argparse.ArgumentParser) -> None:
@@ -326,6 +352,20 @@ def _command(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             return _report(outcome, stdout, stderr)
         if args.command == "kb":
             return _kb(args, stdout, stderr)
+        if args.command == "probe-script":
+            written = app.write_probe_script(
+                args.kbs, args.output, kb_dir=args.kb_dir, baseline=args.baseline,
+                copy_files=args.copy_files,
+            )  # fmt: skip
+            stdout.write(f"Probe script written to {written}\n")
+            return EXIT_OK
+        if args.command == "offline":
+            formats = [OutputFormat(f) for f in args.formats] if args.formats else DEFAULT_FORMATS
+            judged = app.judge_offline(
+                args.paths, args.kbs, args.output, formats, kb_dir=args.kb_dir,
+                baseline=args.baseline, inventory=args.inventory,
+            )  # fmt: skip
+            return _report(judged, stdout, stderr)
     except KbscanError as exc:
         stderr.write(f"kbscan: error: {printable(str(exc))}\n")
         return EXIT_INPUT

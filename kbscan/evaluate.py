@@ -63,6 +63,8 @@ _UNKNOWN_ACTIONS = {
     FailureCategory.BAD_INVENTORY_ROW: "Fix the host's inventory row, then rescan.",
     FailureCategory.SMB_FAULT: "Read the SMB error, fix the host's sharing or RPC services, "
     "then rescan.",
+    FailureCategory.NO_OFFLINE_OUTPUT: "Run the probe script on the host (kbscan probe-script) "
+    "and add its output, or take the host out of the inventory.",
 }
 # Over SMB the same categories call for other checks: the port, the services, the rights.
 _SMB_ACTIONS = {
@@ -73,6 +75,19 @@ _SMB_ACTIONS = {
     FailureCategory.TIMEOUT: "Check the host's load and the network path to port 445; "
     "rescan with a longer --deadline.",
 }
+# A host read from files its administrator carried back: the fix is on that side.
+_OFFLINE_ACTIONS = {
+    FailureCategory.UNPARSEABLE_OUTPUT: "Run the probe script on the host again (or save "
+    "systeminfo whole), bring back its complete output, then run kbscan offline again.",
+    FailureCategory.INCOMPLETE_FACTS: "Run the probe script on the host: the files given "
+    "lack facts needed to judge.",
+}
+_ACTIONS_BY_COLLECTOR = {"smb": _SMB_ACTIONS, "offline": _OFFLINE_ACTIONS}
+
+
+def _action(collector: str, category: FailureCategory) -> str:
+    """What the operator does about an UNKNOWN: it depends on how the host was read."""
+    return _ACTIONS_BY_COLLECTOR.get(collector, {}).get(category, _UNKNOWN_ACTIONS[category])
 
 
 def evaluate(facts: HostFacts, kb: KbDefinition, others: Sequence[KbDefinition] = ()) -> Finding:
@@ -134,7 +149,7 @@ class _Judge:
         return self.finding(
             Status.UNKNOWN,
             f"{FailureCategory.INCOMPLETE_FACTS.value}: {what} not collected",
-            _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS],
+            _action(self.facts.collector, FailureCategory.INCOMPLETE_FACTS),
             decided_by=Evidence.NONE,
             **kw,  # type: ignore[arg-type]
         )
@@ -145,14 +160,17 @@ class _Judge:
             return self.finding(
                 Status.UNKNOWN,
                 f"{f.failure.category.value}: {f.failure.message}",
-                (_SMB_ACTIONS if f.collector == "smb" else {}).get(
-                    f.failure.category, _UNKNOWN_ACTIONS[f.failure.category]
-                ),
+                _action(f.collector, f.failure.category),
                 decided_by=Evidence.NONE,
             )
-        ruled_out = self.choose_platform() or self.excluded()
+        ruled_out = self.choose_platform()
         if ruled_out is not None:
             return ruled_out
+        # A product or service whose presence was not collected leaves open whether the KB
+        # applies, but not the service pack the host is at: that is still said first.
+        excluded = self.excluded()
+        if excluded is not None and excluded.status is not Status.UNKNOWN:
+            return excluded
         need = self.need
         assert need is not None and f.architecture is not None and f.os is not None
         if f.os.service_pack is None:
@@ -166,13 +184,15 @@ class _Judge:
                 sp = implied.service_pack
         ctx = _Context(sp, f.architecture, tuple(sp_evidence), need)
         if need.service_packs and sp < min(need.service_packs):
-            return self.needs_service_pack(ctx)
+            return self.needs_service_pack(ctx, excluded)
         if need.service_packs and sp not in need.service_packs:
             return self.not_applicable(
                 f"{self.kb.id} has no package for {self.platform.name} SP{sp}; it requires "
                 + " or ".join(f"SP{p}" for p in need.service_packs),
                 ctx=ctx,
             )
+        if excluded is not None:
+            return excluded
         rows = self.kb.rows_for(self.platform.id, sp, f.architecture)
         checkable = tuple(r for r in rows if r.checkable)
         if not checkable:
@@ -218,14 +238,17 @@ class _Judge:
         return None
 
     def excluded(self) -> Finding | None:
-        """A product the KB is not for (Exchange), or a service it needs that is absent."""
+        """A product the KB is not for (Exchange), or a service it needs that is absent;
+        an UNKNOWN when one's presence was not collected and none rules the KB out."""
         f = self.facts
+        unsure: list[str] = []
         for product in self.kb.excluded_products:
             if f.products is None:
-                return self.incomplete(f"{product.name} presence")
+                unsure.append(f"{product.name} presence")
+                continue
             for name, version in f.products:
                 if name.lower() == product.name.lower() and version == "unknown":
-                    return self.incomplete(f"{product.name} version (installed, but which?)")
+                    unsure.append(f"{product.name} version (installed, but which?)")
                 if name.lower() == product.name.lower() and version in product.versions:
                     return self.not_applicable(
                         f"{name} {version} is installed: {product.reason}",
@@ -234,16 +257,14 @@ class _Judge:
         for service in self.kb.required_services:
             state = f.service_state(service.name)
             if state is None:
-                return self.incomplete(f"{service.display_name} service state")
-            if state == SERVICE_UNREADABLE:
-                return self.incomplete(
-                    f"{service.display_name} service state (the host refused its query)"
-                )
-            if state == "":
+                unsure.append(f"{service.display_name} service state")
+            elif state == SERVICE_UNREADABLE:
+                unsure.append(f"{service.display_name} service state (the host refused its query)")
+            elif state == "":
                 return self.not_applicable(
                     f"the {service.display_name} service ({service.name}) is not installed"
                 )
-        return None
+        return self.incomplete(unsure[0]) if unsure else None
 
     def not_applicable(
         self, reason: str, *, ctx: _Context | None = None, decided: Evidence = Evidence.HOST_FACTS
@@ -258,7 +279,7 @@ class _Judge:
             evidence=ctx.evidence if ctx else (),
         )
 
-    def needs_service_pack(self, ctx: _Context) -> Finding:
+    def needs_service_pack(self, ctx: _Context, unsure: Finding | None = None) -> Finding:
         remedy = ctx.need.remedy_service_pack
         rows = self.kb.rows_for(self.platform.id, remedy, ctx.architecture)
         package = self.package(remedy, ctx.architecture)
@@ -266,7 +287,8 @@ class _Judge:
         return self.finding(
             Status.NEEDS_SERVICE_PACK,
             f"{self.platform.name} at {level}; {self.kb.id} requires "
-            + " or ".join(f"SP{p}" for p in ctx.need.service_packs),
+            + " or ".join(f"SP{p}" for p in ctx.need.service_packs)
+            + (f" (whether it applies is open: {unsure.reason})" if unsure else ""),
             f"Install {self.platform.name} Service Pack {remedy} first, then {package}; "
             f"then {_restart_phrase(self.kb)}.",
             decided_by=Evidence.HOST_FACTS,
@@ -382,7 +404,7 @@ class _Judge:
             return f"{phrase[0].upper()}{phrase[1:]}; then rescan."
         if status is Status.SUSPECT:
             return f"Investigate before approving any change: {worst.reason}."
-        return _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS]
+        return _action(self.facts.collector, FailureCategory.INCOMPLETE_FACTS)
 
     def judge_file(self, row: FileRow, ctx: _Context) -> FileJudgement:
         found = _find_file(self.facts, row.path)

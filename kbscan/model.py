@@ -72,6 +72,7 @@ class FailureCategory(StrEnum):
     UNPARSEABLE_FACTS = "unparseable facts"
     INCOMPLETE_FACTS = "incomplete facts"
     BAD_INVENTORY_ROW = "bad inventory row"
+    NO_OFFLINE_OUTPUT = "no offline output"  # an inventory host none of the outputs is for
 
 
 class Evidence(StrEnum):

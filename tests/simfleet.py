@@ -44,3 +44,24 @@ def fleet(hosts: list[SimHost], **kw: float) -> SimulatedFleet:
 
 def inventory(f: SimulatedFleet, folder: Path) -> Path:
     return f.write_inventory(folder / "inventory.csv")
+
+
+SCRIPT_AT = "C:\\kbscan\\kbscan-probe.cmd"
+
+
+def run_probe_script(hosts: list[SimHost], script: str, folder: Path) -> list[Path]:
+    """Run the probe script on each host as its administrator would (cmd, in the
+    script's folder), and carry what it wrote back into ``folder``."""
+    from kbscan.simulator.batch import run_batch
+
+    outputs = []
+    for host in hosts:
+        run = run_batch(host, script, SCRIPT_AT)
+        for windows_path, data in run.files.items():
+            relative = windows_path[len("C:\\kbscan\\") :].split("\\")
+            local = folder.joinpath(*relative)
+            local.parent.mkdir(parents=True, exist_ok=True)
+            local.write_bytes(data)
+            if local.name.endswith(".kbscan.txt"):
+                outputs.append(local)
+    return outputs

@@ -56,25 +56,28 @@ class ProbeError(ValueError):
     """Output that is not what the probe prints; becomes an UNKNOWN (unparseable output)."""
 
 
-def _check_safe(text: str) -> str:
+def check_safe(text: str) -> str:
     """Nothing from a KB file may change the meaning of the command line."""
     if re.search(r"[\"'&|<>^()!\r\n]", text.replace("%SystemRoot%", "")):
         raise ValueError(f"{text!r} holds characters the probe cannot pass to cmd")
     return text
 
 
-def _wql_path(kb_path: str) -> str:
+def _wql_path(kb_path: str, pct: str = "%") -> str:
     """A ``for /f`` that runs wmic on the file with its path doubled for WQL.
 
     The loop is closed in parentheses: cmd makes the rest of a line a FOR's body, so the
-    next file's loop would otherwise have its %a and %b replaced by this one's.
+    next file's loop would otherwise have its %a and %b replaced by this one's. ``pct``
+    is how the loop's variables are written: ``%`` on a command line, ``%%`` in a batch
+    file.
     """
-    rest = _check_safe(kb_path)
+    rest = check_safe(kb_path)
     if rest.lower().startswith("%systemroot%"):
         tail = rest[len("%SystemRoot%") :].replace("\\", "\\\\")
         return (
-            '(for /f "tokens=1,* delims=\\" %a in ("%SystemRoot%") do (wmic datafile where '
-            f"\"name='%a\\\\%b{tail}'\" get FileSize,LastModified,Version /format:list <NUL 2>&1))"
+            f'(for /f "tokens=1,* delims=\\" {pct}a in ("%SystemRoot%") do (wmic datafile where '
+            f"\"name='{pct}a\\\\{pct}b{tail}'\" get FileSize,LastModified,Version /format:list "
+            "<NUL 2>&1))"
         )
     doubled = rest.replace("\\", "\\\\")
     return (
@@ -97,7 +100,7 @@ SC_CODES = (5, 1060)  # access denied; the service does not exist
 REG_CODES = (1,)  # reg.exe: 0 found, 1 not found (or not readable)
 
 
-def _exit_code(part: str, codes: tuple[int, ...]) -> str:
+def exit_code_echo(part: str, codes: tuple[int, ...]) -> str:
     """cmd that prints the last command's exit code, exactly for the codes that decide
     something and as ``other`` for the rest: ``if errorlevel N`` (true at N or above) is
     decided when it runs, where %ERRORLEVEL% would be expanded with the whole line before
@@ -116,12 +119,22 @@ def _nest(bounds: list[int], codes: tuple[int, ...]) -> str:
 
 
 def _reg_part(part: str, command: str) -> str:
-    return f"echo {MARK.format(part)}& {command} 2>&1 & {_exit_code(part, REG_CODES)}"
+    return f"echo {MARK.format(part)}& {command} 2>&1 & {exit_code_echo(part, REG_CODES)}"
 
 
 def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
     """The single command line that collects everything ``evaluate`` needs for the KBs
     of ``plan``."""
+    parts = [*probe_parts(plan), f"echo {MARK.format('end')}"]
+    if fetch:
+        for f in plan.files:
+            parts.append(f"echo {MARK.format('fetch:' + f.name)}& {_fetch(f.kb_path)}")
+    return " & ".join(parts)
+
+
+def probe_parts(plan: CollectionPlan, pct: str = "%") -> list[str]:
+    """The probe's commands, one per part, without its end marker: a command line joins
+    them with ``&``, a batch file (collect/probe_script.py) puts one on each line."""
     parts = [
         f"echo {MARK.format('cp')}& chcp",
         f"echo {MARK.format('host')}& hostname",
@@ -132,38 +145,35 @@ def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
         "echo PROCESSOR_ARCHITECTURE=%PROCESSOR_ARCHITECTURE%& "
         "echo PROCESSOR_ARCHITEW6432=%PROCESSOR_ARCHITEW6432%",
     ]
-    files = plan.files
-    for f in files:
+    for f in plan.files:
         part = "file:" + f.name
-        parts.append(f"echo {MARK.format(part)}& {_wql_path(f.kb_path)} & {_exit_code(part, (1,))}")
-    for name in plan.services:
-        part = "service:" + _check_safe(name)
         parts.append(
-            f"echo {MARK.format(part)}& sc query {name} 2>&1 & {_exit_code(part, SC_CODES)}"
+            f"echo {MARK.format(part)}& {_wql_path(f.kb_path, pct)} & {exit_code_echo(part, (1,))}"
+        )
+    for name in plan.services:
+        part = "service:" + check_safe(name)
+        parts.append(
+            f"echo {MARK.format(part)}& sc query {name} 2>&1 & {exit_code_echo(part, SC_CODES)}"
         )
     if plan.exchange:
         parts.append(_reg_part("exchange", f'reg query "{EXCHANGE_SETUP}"'))
     parts.append(
         f"echo {MARK.format('qfe')}& wmic qfe get HotFixID /format:list <NUL 2>&1 & "
-        + _exit_code("qfe", (1,))
+        + exit_code_echo("qfe", (1,))
     )
     for hotfix in plan.hotfix_ids:
-        _check_safe(hotfix)
+        check_safe(hotfix)
     parts.append(_reg_part("updates", f'reg query "{UPDATES_KEY}" /s'))
     parts.append(_reg_part("hotfix", f'reg query "{HOTFIX_KEY}"'))
     parts.append(
         _reg_part("pending", f'reg query "{SESSION_MANAGER}" /v PendingFileRenameOperations')
     )
-    for process in map(_check_safe, plan.processes):
+    for process in map(check_safe, plan.processes):
         parts.append(
             f"echo {MARK.format('process')}& wmic process where \"name='{process}'\" "
             "get CreationDate,Name /format:list <NUL 2>&1"
         )
-    parts.append(f"echo {MARK.format('end')}")
-    if fetch:
-        for f in files:
-            parts.append(f"echo {MARK.format('fetch:' + f.name)}& {_fetch(f.kb_path)}")
-    return " & ".join(parts)
+    return parts
 
 
 # --- parsing ------------------------------------------------------------------------

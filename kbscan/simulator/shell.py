@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kbscan.model import SERVICE_STATES
@@ -118,21 +119,16 @@ class Shell:
         if lowered.startswith("if "):
             return self.if_command(command, result)
         command, merge, drop = self.redirects(command)
+        quiet = re.search(r"(?i)\s1?>\s*nul\b", command) is not None  # >NUL: stdout dropped
+        to_err = re.search(r"\s1>&2\b", command) is not None
+        command = re.sub(r"(?i)\s1?>\s*nul\b|\s1>&2\b", "", command)
         out = Result()
         name, _, rest = (
             command.strip().partition(" ")
             if not lowered.startswith("echo")
             else ("echo", "", command[4:])
         )
-        handler = {
-            "chcp": self.chcp,
-            "echo": self.echo,
-            "hostname": self.hostname,
-            "wmic": self.wmic,
-            "reg": self.reg,
-            "sc": self.sc,
-            "type": self.type,
-        }.get(name.lower())
+        handler = self.handlers().get(name.lower())
         if handler is None:
             out.stderr += (
                 f"'{name}' is not recognized as an internal or external command,\r\n"
@@ -141,13 +137,27 @@ class Shell:
             out.code = 9009
         else:
             handler(rest, out)
-        result.stdout += out.stdout
-        if merge:
-            result.stdout += out.stderr
-        elif not drop:
-            result.stderr += out.stderr
+        stdout = bytes(out.stdout) + (bytes(out.stderr) if merge else b"")
+        stderr = b"" if merge or drop else bytes(out.stderr)
+        if quiet:
+            stdout = b""
+        if to_err:
+            stdout, stderr = b"", stdout + stderr
+        result.stdout += stdout
+        result.stderr += stderr
         if handler != self.echo:  # echo leaves ERRORLEVEL as it was
             result.code = out.code
+
+    def handlers(self) -> dict[str, Callable[[str, Result], None]]:
+        return {
+            "chcp": self.chcp,
+            "echo": self.echo,
+            "hostname": self.hostname,
+            "wmic": self.wmic,
+            "reg": self.reg,
+            "sc": self.sc,
+            "type": self.type,
+        }
 
     @staticmethod
     def redirects(command: str) -> tuple[str, bool, bool]:
@@ -199,27 +209,41 @@ class Shell:
         self.chain(body, result)
 
     def if_command(self, command: str, result: Result) -> None:
-        """``if [not] defined VAR (...) [else (...)]`` and ``if [not] errorlevel N (...)
-        [else (...)]``: errorlevel N is true when the last command's code is N or more,
-        decided when the ``if`` runs (unlike %ERRORLEVEL%, expanded with the line)."""
-        m = re.match(
-            r"if (?P<neg>not )?(?P<kind>defined|errorlevel) (?P<var>\S+) \((?P<then>.*?)\)"
-            r"(?: else \((?P<else>.*)\))?\s*$",
-            command,
-            re.I | re.S,
-        )
-        if m is None:
+        """``if [not] CONDITION COMMAND`` or ``(...) [else (...)]``; the conditions are
+        ``defined VAR``, ``errorlevel N`` (true when the last command's code is N or more,
+        decided when the ``if`` runs, unlike %ERRORLEVEL%, expanded with the line),
+        ``exist PATH`` and ``"a"=="b"``."""
+        rest = command[3:].lstrip()
+        negate = rest[:4].lower() == "not "
+        rest = rest[4:].lstrip() if negate else rest
+        m = re.match(r'(?i)(defined|errorlevel|exist)\s+("[^"]*"|\S+)\s+', rest)
+        compare = re.match(r'("[^"]*"|[^\s=]*)==("[^"]*"|\S*)\s+', rest)
+        if m is not None:
+            kind, operand = m.group(1).lower(), m.group(2)
+            if kind == "errorlevel" and operand.isdigit():
+                holds = result.code >= int(operand)
+            elif kind == "defined":
+                holds = operand.upper() in self.env
+            elif kind == "exist":
+                holds = self.exists(operand.strip('"'))
+            else:
+                holds = False
+            rest = rest[m.end() :]
+        elif compare is not None:
+            holds = compare.group(1) == compare.group(2)
+            rest = rest[compare.end() :]
+        else:
             result.stderr += b"The syntax of the command is incorrect.\r\n"
             result.code = 1
             return
-        if m.group("kind").lower() == "errorlevel":
-            defined = result.code >= int(m.group("var"))
-        else:
-            defined = m.group("var").upper() in self.env
-        if bool(m.group("neg")) != defined:
-            self.chain(m.group("then"), result)
-        elif m.group("else") is not None:
-            self.chain(m.group("else"), result)
+        then, otherwise = _if_bodies(rest)
+        if holds != negate:
+            self.chain(then, result)
+        elif otherwise is not None:
+            self.chain(otherwise, result)
+
+    def exists(self, path: str) -> bool:
+        return self.read_file(path) is not None
 
     # --- commands ------------------------------------------------------------------
 
@@ -423,6 +447,36 @@ class Shell:
                 for path, f in self.host.files.items()
             ]
         return list(self.host.wmi.get(cls, []))
+
+
+def _if_bodies(rest: str) -> tuple[str, str | None]:
+    """An ``if``'s command and its ``else``: parenthesised blocks (matched with quotes
+    respected), or the rest of the line as one command."""
+    rest = rest.strip()
+    if not rest.startswith("("):
+        return rest, None
+    end = _closing(rest)
+    then, after = rest[1:end], rest[end + 1 :].strip()
+    if after[:5].lower() == "else ":
+        otherwise = after[5:].strip()
+        if otherwise.startswith("(") and _closing(otherwise) == len(otherwise) - 1:
+            otherwise = otherwise[1:-1]
+        return then, otherwise
+    return then, None
+
+
+def _closing(text: str) -> int:
+    depth, quoted = 0, False
+    for index, ch in enumerate(text):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth -= 1
+            if depth == 0:
+                return index
+    return len(text) - 1
 
 
 def _lookup(instance: dict[str, object], prop: str) -> object:

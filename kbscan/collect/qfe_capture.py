@@ -1,0 +1,110 @@
+"""``wmic qfe`` output saved by an administrator: the installed-update records of one
+host or of several (``wmic /node:a,b qfe``), in list, table or csv format.
+
+wmic's property names (HotFixID, CSName) are the WMI schema's and stay English on every
+display language; its messages ("Please wait while WMIC is being installed.", "No
+Instance(s) Available.") do not, and are skipped for their shape. The table format is
+fixed-width (a Description such as "Security Update" holds a space), so its rows are cut at
+the header's column starts.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kbscan.collect.probe import parse_wmic_list
+
+_ID = re.compile(r"(?i)^(KB|Q)(\d{4,8})\b([-_]?v\d+)?")
+
+
+class QfeError(ValueError):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+
+
+@dataclass(frozen=True)
+class QfeRecords:
+    host: str | None  # CSName (or csv's Node); None when the capture does not say
+    hotfixes: tuple[str, ...]
+    line: int
+
+
+def looks_like_qfe(text: str) -> bool:
+    return re.search(r"(?m)^(?:.*[\s,])?HotFixID(?:[\s,=].*)?$", text) is not None
+
+
+def parse_qfe(text: str) -> tuple[QfeRecords, ...]:
+    """The records per host, in the order the capture names them."""
+    lines = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    if any(re.match(r"^\s*HotFixID=", line) for line in lines):
+        return _group(_list_records(text))
+    for index, line in enumerate(lines):
+        if "HotFixID" in line.split(",") or "HotFixID" in line.split():
+            if "," in line:
+                return _group(_csv_records(lines, index))
+            return _group(_table_records(lines, index))
+    raise QfeError("no HotFixID column or property: not a wmic qfe output")
+
+
+def _list_records(text: str) -> list[tuple[str | None, str, int]]:
+    records = []
+    for record in parse_wmic_list(text):
+        if record.get("HotFixID"):
+            records.append((record.get("CSName") or None, record["HotFixID"], 0))
+    return records
+
+
+def _csv_records(lines: list[str], at: int) -> list[tuple[str | None, str, int]]:
+    header = [c.strip() for c in lines[at].split(",")]
+    fix = header.index("HotFixID")
+    host = header.index("CSName") if "CSName" in header else header.index("Node") if (
+        "Node" in header
+    ) else None  # fmt: skip
+    records = []
+    for number, line in enumerate(lines[at + 1 :], start=at + 2):
+        cells = [c.strip() for c in line.split(",")]
+        if len(cells) == len(header):
+            records.append((cells[host] if host is not None else None, cells[fix], number))
+    return records
+
+
+def _table_records(lines: list[str], at: int) -> list[tuple[str | None, str, int]]:
+    header = lines[at]
+    starts = [m.start() for m in re.finditer(r"\S+", header)]
+    names = header.split()
+    columns = dict(zip(names, starts, strict=True))
+
+    def cell(row: str, name: str) -> str:
+        begin = columns[name]
+        following = [s for s in starts if s > begin]
+        return row[begin : following[0] if following else None].strip()
+
+    records = []
+    for number, row in enumerate(lines[at + 1 :], start=at + 2):
+        if not row.strip():
+            continue
+        host = cell(row, "CSName") if "CSName" in columns else None
+        records.append((host or None, cell(row, "HotFixID"), number))
+    return records
+
+
+def _group(records: list[tuple[str | None, str, int]]) -> tuple[QfeRecords, ...]:
+    """Hosts in order of first appearance; "File 1" rows (2000/XP/2003 list files of a
+    fix under it) name no update and are skipped."""
+    hosts: dict[str | None, list[str]] = {}
+    first_line: dict[str | None, int] = {}
+    for host, hotfix, number in records:
+        key = host.upper() if host else None
+        hosts.setdefault(key, [])
+        first_line.setdefault(key, number)
+        m = _ID.match(hotfix.strip())
+        if m:
+            hosts[key].append(f"{m.group(1).upper()}{m.group(2)}{(m.group(3) or '').upper()}")
+    if not hosts:
+        return (QfeRecords(None, (), 0),)  # a qfe capture of a host with no records
+    return tuple(
+        QfeRecords(host, tuple(dict.fromkeys(ids)), first_line[host]) for host, ids in hosts.items()
+    )
