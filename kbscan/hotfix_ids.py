@@ -21,6 +21,16 @@ def record_number(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+_LEADING = re.compile(r"(?i)^(?:KB|Q)\d{4,8}(?!\d)(?:[-_]?v\d{1,2}(?!\d))?")
+
+
+def listed_record(text: str) -> str | None:
+    """The record an update listing names (systeminfo's ``KB958644 - Update``, wmic's
+    ``KB925398_WMP64``, ``Q147222``), upper case; None for "File 1" and the like."""
+    match = _LEADING.match(text.strip())
+    return match.group(0).upper() if match else None
+
+
 def spellings(hotfix_id: str) -> tuple[str, ...]:
     """The record names Windows writes for one hotfix, most common first, for a lookup
     by name (each costs a registry open over SMB, so only the spellings seen in the

@@ -26,6 +26,8 @@ SCRIPT_FORMAT = "kbscan-probe-script/1"
 OUTPUT_SUFFIX = ".kbscan.txt"  # %COMPUTERNAME%.kbscan.txt
 COPIES_SUFFIX = ".files"  # %COMPUTERNAME%.files\, beside the output, with --copy-files
 _OUT = '"%KBSCAN_OUT%"'
+# What the probe runs beyond cmd: in the box from XP on; Windows 2000 has none of them.
+TOOLS = ("wbem\\wmic.exe", "reg.exe", "sc.exe")
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,12 @@ def _literal(path: str) -> str:
 
 
 def _parts(request: ScriptRequest) -> list[str]:
+    tools = " & ".join(
+        f'(if not exist "%SystemRoot%\\system32\\{tool}" echo missing={tool.split(chr(92))[-1]})'
+        for tool in TOOLS
+    )
     parts = [
+        f"echo {MARK.format('tools')}& {tools}",
         f"echo {MARK.format('time')}& wmic os get LocalDateTime /format:list <NUL 2>&1",
         *probe_parts(request.plan, pct="%%"),
     ]

@@ -14,8 +14,7 @@ import re
 from dataclasses import dataclass
 
 from kbscan.collect.probe import parse_wmic_list
-
-_ID = re.compile(r"(?i)^(KB|Q)(\d{4,8})\b([-_]?v\d+)?")
+from kbscan.hotfix_ids import listed_record
 
 
 class QfeError(ValueError):
@@ -100,9 +99,9 @@ def _group(records: list[tuple[str | None, str, int]]) -> tuple[QfeRecords, ...]
         key = host.upper() if host else None
         hosts.setdefault(key, [])
         first_line.setdefault(key, number)
-        m = _ID.match(hotfix.strip())
-        if m:
-            hosts[key].append(f"{m.group(1).upper()}{m.group(2)}{(m.group(3) or '').upper()}")
+        record = listed_record(hotfix)
+        if record:
+            hosts[key].append(record)
     if not hosts:
         return (QfeRecords(None, (), 0),)  # a qfe capture of a host with no records
     return tuple(

@@ -145,6 +145,12 @@ def read_script_output(
 def _refusal(
     header: ScriptHeader, wanted: CollectionPlan, sections: dict[str, bytes]
 ) -> str | None:
+    tools = re.findall(r"missing=(\S+)", decode(sections.get("tools", b"")))
+    if tools:
+        return (
+            f"the host has no {', '.join(tools)} (Windows 2000 ships without them): read it "
+            "with systeminfo /s and wmic /node: from an XP or later machine, or over SMB"
+        )
     missing = uncovered(header, wanted)
     if missing:
         return (

@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from kbscan.hotfix_ids import listed_record
 from kbscan.model import Arch
 
 FIELDS = 32  # what systeminfo prints on XP, 2003, Vista, 2008, 7 and 2008 R2
@@ -26,7 +27,6 @@ MIN_FIELDS = 30
 _VERSION = re.compile(r"^(\d+\.\d+\.\d{3,5})\b\s*(.*)$")
 _COLON = ":\uff1a"  # ASCII, and the full-width colon of Chinese and Japanese labels
 _ITEM = re.compile(rf"^\s+\[\d+\]\s*[{_COLON}]\s*(.*)$")
-_HOTFIX = re.compile(r"(?i)^(KB|Q)(\d{4,8})\b([-_]?v\d+)?")
 _ARCH = re.compile(r"(?i)(?<![a-z0-9])(x86|x64|amd64|ia64|itanium)(?![a-z0-9])")
 _ARCH_WORDS = {"x86": Arch.X86, "x64": Arch.X64, "amd64": Arch.X64}
 # "Primary Domain Controller", in the languages Windows ships it in most often: the
@@ -230,7 +230,7 @@ def _hotfixes(fields: list[Field]) -> tuple[str, ...]:
     ids = []
     for f in fields:
         for item in f.items:
-            m = _HOTFIX.match(item.strip())
-            if m:
-                ids.append(f"{m.group(1).upper()}{m.group(2)}{(m.group(3) or '').upper()}")
+            record = listed_record(item)
+            if record:
+                ids.append(record)
     return tuple(dict.fromkeys(ids))

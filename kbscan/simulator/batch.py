@@ -147,6 +147,9 @@ class BatchShell(Shell):
         found = super().handlers()
         found.update(set=self.set_command, mkdir=self.mkdir, md=self.mkdir, copy=self.copy)
         found["exit"] = self.exit
+        if self.host.extra.get("no_tools"):  # Windows 2000 as shipped: cmd, no wmic/reg/sc
+            for tool in ("wmic", "reg", "sc"):
+                del found[tool]
         return found
 
     def execute(self, command: str, result: Result) -> None:
@@ -203,8 +206,9 @@ class BatchShell(Shell):
             return True
         if lowered == root + "\\sysnative\\cmd.exe":
             return self.host.shell_32bit and self.host.sysnative
-        if lowered in (root + "\\system32\\cmd.exe", root + "\\system32\\wbem\\wmic.exe"):
-            return True
+        tools = ("cmd.exe", "wbem\\wmic.exe", "reg.exe", "sc.exe")
+        if lowered in {f"{root}\\system32\\{tool}" for tool in tools}:
+            return lowered.endswith("\\cmd.exe") or not self.host.extra.get("no_tools")
         if lowered in self.run_state.dirs or self.run_state.written(path) is not None:
             return True
         return super().exists(path)

@@ -168,6 +168,17 @@ def test_without_sysnative_the_32bit_view_is_refused(script: str, tmp_path: Path
     assert {f.status.value for f in outcome.evaluation.findings} == {"UNKNOWN"}
 
 
+def test_on_a_host_without_wmic_reg_and_sc_the_output_says_so(script: str, tmp_path: Path) -> None:
+    """Windows 2000 as shipped: the script runs, and offline names what to do instead."""
+    host = variant("lon-smtp01", "w2k01", extra={"no_tools": True})
+    run_probe_script([host], script, tmp_path)
+    outcome = app.judge_offline([tmp_path], (), tmp_path / "r", baseline=BASELINE)
+    assert len(outcome.problems) == 1
+    assert "has no wmic.exe, reg.exe, sc.exe (Windows 2000 ships without them)" in str(
+        outcome.problems[0]
+    )
+
+
 def test_the_script_takes_an_output_folder_and_writes_nowhere_else(script: str) -> None:
     host = demo_hosts()[0]
     run = run_batch(host, script, SCRIPT_AT, ("\\\\collector\\drop",))
