@@ -85,12 +85,24 @@ def test_captures_decide_service_packs_and_releases_never_compliance(
     assert status is Status.UNKNOWN and "not collected" in reason
 
 
+def test_powershell_get_hotfix_as_a_table_and_exported_csv() -> None:
+    def read(name: str) -> list[tuple[str | None, tuple[str, ...]]]:
+        return [
+            (r.host, r.hotfixes) for r in parse_qfe(decode_text((CAPTURES / name).read_bytes()))
+        ]
+
+    assert read("tyo-fs01.get-hotfix.txt") == [("TYO-FS01", ("KB976902", "KB981506", "KB2425227"))]
+    assert read("muc-ws112-hotfixes.csv") == [("MUC-WS112", ("KB976902", "KB2584146", "KB2641653"))]
+
+
 def test_a_hosts_systeminfo_and_its_wmic_qfe_are_one_host(tmp_path: Path) -> None:
     outcome = app.judge_offline([CAPTURES], (), tmp_path, baseline=BASELINE)
     w2k = [f.facts for f in outcome.evaluation.findings if f.host == "w2k-dc01"][0]
     assert w2k.os is not None and w2k.os.version == "5.0.2195"
     assert w2k.hotfixes == ("KB329115", "KB823182", "KB835732", "Q147222")
     assert w2k.collector == "offline" and w2k.blind_spots
+    tyo = [f.facts for f in outcome.evaluation.findings if f.host == "tyo-fs01"][0]
+    assert tyo.hotfixes == ("KB2425227", "KB976902", "KB981506")  # systeminfo + Get-HotFix
     qfe_only = [f for f in outcome.evaluation.findings if f.host == "w2k-fs02"][0]
     assert qfe_only.status is Status.UNKNOWN and "operating system" in qfe_only.reason
 

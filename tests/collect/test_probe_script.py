@@ -135,6 +135,16 @@ def test_offline_writes_the_workbook_a_scan_writes(both: tuple[Path, Path]) -> N
     assert differ.count(("winrm", "offline")) == hosts
 
 
+def test_the_script_runs_on_every_demo_profile(script: str, tmp_path: Path) -> None:
+    """The hosts whose WinRM listener misbehaves too: run by hand, every one is read."""
+    hosts = demo_hosts()
+    outputs = run_probe_script(hosts, script, tmp_path)
+    assert len(outputs) == len(hosts)
+    outcome = app.judge_offline([tmp_path], (), tmp_path / "r", baseline=BASELINE)
+    assert not outcome.problems
+    assert all(f.facts.failure is None for f in outcome.evaluation.findings)
+
+
 def test_a_refused_copy_is_said_for_each_file(both: tuple[Path, Path]) -> None:
     offline = _facts_raw(both[1])
     refused = [h.host for h in demo_hosts() if h.extra.get("deny_read")]
