@@ -50,10 +50,12 @@ def profiles(folder: Path) -> Path:
     return folder
 
 
-def one_round(targets: list, access: Access, kb: object, workers: int, folder: Path) -> dict:
+def one_round(
+    targets: list, access: Access, kbs: list, workers: int, folder: Path, served: object
+) -> dict:
+    sim_before = served.cpu_now()  # type: ignore[attr-defined]
     done = scan_round(
-        targets, lambda: ProtocolCollector(plan_for([kb]), access),  # type: ignore[list-item]
-        folder, workers,
+        targets, lambda: ProtocolCollector(plan_for(kbs), access), folder, workers,
     )  # fmt: skip
     facts = done.results.values()
     read = [f.bytes_read for f in facts if f.bytes_read is not None]
@@ -61,10 +63,14 @@ def one_round(targets: list, access: Access, kb: object, workers: int, folder: P
     return {
         "wall": done.seconds,
         "cpu": done.cpu,
+        "sim": served.cpu_now() - sim_before,  # type: ignore[attr-defined]
         "trips": done.stats.round_trips / len(targets),
         "bytes": statistics.mean(read) if read else 0.0,
         "size": statistics.mean(sizes) if sizes else 0.0,
     }
+
+
+SETS = {"KB934709": ("KB934709",), "the five bundled KBs": ()}  # () is every bundled KB
 
 
 def main() -> int:
@@ -75,9 +81,14 @@ def main() -> int:
     p.add_argument("--sim-processes", type=int, default=2)
     args = p.parse_args()
     password = secrets.token_urlsafe(16)
-    kb = default_source().load("KB934709")
+    source = default_source()
+    sets = {
+        name: [source.load(k) for k in (ids or source.ids())]
+        for name, ids in SETS.items()
+    }
     winrm = WinrmSettings(username=USER, password=password, transport="ntlm", deadline=60)
     smb = SmbSettings(username=USER, password=password, deadline=60)
+    runs: dict[tuple[str, str], list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         with simulator(
@@ -85,30 +96,41 @@ def main() -> int:
             processes=args.sim_processes, smb=True, transport="ntlm",
         ) as served:  # fmt: skip
             targets = list(read_inventory(served.inventory).targets)
-            runs: dict[str, list[dict]] = {"winrm": [], "smb": []}
             for _ in range(args.rounds):
-                for name, protocol in (("winrm", Protocol.WINRM), ("smb", Protocol.SMB)):
-                    access = Access(winrm, smb, protocol)
-                    runs[name].append(one_round(targets, access, kb, args.workers, folder))
-    n = len(targets)
+                for set_name, kbs in sets.items():
+                    for name, protocol in (("winrm", Protocol.WINRM), ("smb", Protocol.SMB)):
+                        access = Access(winrm, smb, protocol)
+                        runs.setdefault((set_name, name), []).append(
+                            one_round(targets, access, kbs, args.workers, folder, served)
+                        )
+    report(runs, len(targets), args)
+    return 0
+
+
+def report(runs: dict[tuple[str, str], list[dict]], n: int, args: argparse.Namespace) -> None:
     print(
         f"{n} simulated hosts (lon-smtp01 with the 501,760-byte Aqueue.dll), {args.workers} "
         f"workers, NTLM, loopback, {args.rounds} alternating rounds (median shown)"
     )
-    print(f"{'':<8}{'hosts/s':>9}{'round trips/host':>18}{'client CPU ms/host':>20}"
-          f"{'file bytes read/host':>22}")  # fmt: skip
-    rates = {}
-    for name, rounds in runs.items():
-        wall = statistics.median(r["wall"] for r in rounds)
-        cpu = statistics.median(r["cpu"] for r in rounds)
-        trips = statistics.median(r["trips"] for r in rounds)
-        read = statistics.median(r["bytes"] for r in rounds)
-        size = statistics.median(r["size"] for r in rounds)
-        rates[name] = n / wall
-        shown = f"{read:,.0f} of {size:,.0f}" if read else "0 (WMI reads it)"
-        print(f"{name:<8}{n / wall:>9.1f}{trips:>18.1f}{cpu / n * 1000:>20.1f}{shown:>22}")
-    print(f"SMB throughput = {rates['smb'] / rates['winrm'] * 100:.0f}% of WinRM's in the same run")
-    return 0
+    print(f"{'':<30}{'hosts/s':>9}{'round trips/host':>18}{'client CPU ms/host':>20}"
+          f"{'simulator CPU ms/host':>23}{'file bytes read/host':>22}")  # fmt: skip
+    medians: dict[tuple[str, str], dict[str, float]] = {}
+    for (set_name, name), rounds in runs.items():
+        m = {k: statistics.median(r[k] for r in rounds) for k in rounds[0]}
+        medians[(set_name, name)] = m
+        shown = f"{m['bytes']:,.0f} of {m['size']:,.0f}" if m["bytes"] else "0 (WMI reads it)"
+        print(
+            f"{set_name + ', ' + name:<30}{n / m['wall']:>9.1f}{m['trips']:>18.1f}"
+            f"{m['cpu'] / n * 1000:>20.1f}{m['sim'] / n * 1000:>23.1f}{shown:>22}"
+        )
+    for set_name in SETS:
+        w, s = medians[(set_name, "winrm")], medians[(set_name, "smb")]
+        print(f"{set_name}: SMB throughput = {w['wall'] / s['wall'] * 100:.0f}% of WinRM's")
+    one, five = medians[("KB934709", "smb")], medians[("the five bundled KBs", "smb")]
+    print(
+        f"SMB, five KBs over one: round trips x{five['trips'] / one['trips']:.2f}, "
+        f"client CPU x{five['cpu'] / one['cpu']:.2f}"
+    )
 
 
 if __name__ == "__main__":

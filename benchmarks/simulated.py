@@ -29,6 +29,12 @@ def cpu_seconds() -> float:
 class Served:
     inventory: Path
     tail: str = field(default="")  # what the simulator printed when it stopped
+    pid: int = 0
+
+    def cpu_now(self) -> float:
+        """The simulator's CPU so far, its serving processes' included (Linux /proc):
+        read before and after a round, it is what serving that round cost."""
+        return _tree_cpu(self.pid)
 
     @property
     def cpu(self) -> float:
@@ -56,6 +62,7 @@ def simulator(
         env={**os.environ, "KBSCAN_SIM_PASSWORD": password},
     )  # fmt: skip
     assert server.stdout is not None and server.stdin is not None
+    served.pid = server.pid
     try:
         assert server.stdout.readline().strip() == "ready"
         yield served
@@ -63,6 +70,22 @@ def simulator(
         server.stdin.close()
         served.tail = server.stdout.read()
         server.wait(timeout=120)
+
+
+def _tree_cpu(pid: int) -> float:
+    """utime + stime of a process and of its live children, in seconds."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
 
 
 @dataclass(frozen=True)

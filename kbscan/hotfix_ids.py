@@ -21,6 +21,9 @@ def record_number(text: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+# Microsoft named its articles (and the hotfix records of NT 4.0, 2000 and early XP)
+# Q<number> until mid-2003, KB<number> since: no Q record names a later article.
+LAST_Q_NUMBER = 830_000
 _LEADING = re.compile(r"(?i)^(?:KB|Q)\d{4,8}(?!\d)(?:[-_]?v\d{1,2}(?!\d))?")
 
 
@@ -39,6 +42,8 @@ def spellings(hotfix_id: str) -> tuple[str, ...]:
     if number is None:
         return (hotfix_id,)
     kb = f"KB{number}"
+    if number >= LAST_Q_NUMBER:  # articles after mid-2003 were never named Q...
+        return (kb, f"{kb}-v2", f"{kb}v2")
     return (kb, f"{kb}-v2", f"{kb}v2", f"Q{number}")
 
 

@@ -83,7 +83,7 @@ def test_the_host_is_judged_with_what_samba_shows(server: Samba) -> None:
     facts, trips = _collect(server, ADMIN)
     assert facts.failure is None, facts.failure
     assert facts.os is not None and facts.os.product_type == 3
-    assert dict(facts.services or ()) == {"SMTPSVC": "", "IISADMIN": ""}  # Samba's own only
+    assert dict(facts.services or ()) == {"SMTPSVC": ""}  # Samba lists its own services only
     (blind,) = facts.blind_spots
     assert "the Server service's start could not be read (DCE/RPC" in blind
     aqueue = next(f for f in facts.files if f.path.lower().endswith("inetsrv\\aqueue.dll"))
@@ -117,11 +117,32 @@ def test_registry_enumeration_without_query_info_key(server: Samba) -> None:
 
     conn = SMBConnection("SAMBATEST", "127.0.0.1", sess_port=server.port)
     conn.login(ADMIN, PASSWORD, "")
-    with reads.pipe(conn, server.port, "winreg") as dce:
+    with reads.pipe(conn, server.port, "winreg", conn.connectTree("IPC$")) as dce:
         registry = reads.Registry(dce)
         assert "Microsoft" in registry.subkeys("SOFTWARE")
         assert "RemoteRegistry" in registry.subkeys("SYSTEM\\CurrentControlSet\\Services")
     conn.logoff()
+
+
+def test_samba_answers_pipe_transactions_and_batched_registry_reads(server: Samba) -> None:
+    """Each call one exchange (TransactNamedPipe), several values in one call where Samba
+    has them, and the same values one by one where it does not."""
+    from impacket.smbconnection import SMBConnection
+
+    from kbscan.collect import smb_reads as reads
+    from kbscan.collect.smb import CURRENT_VERSION
+
+    conn = SMBConnection("SAMBATEST", "127.0.0.1", sess_port=server.port)
+    conn.login(ADMIN, PASSWORD, "")
+    with reads.pipe(conn, server.port, "winreg", conn.connectTree("IPC$")) as dce:
+        registry = reads.Registry(dce)
+        batched = registry.values(CURRENT_VERSION, ("CurrentVersion", "SystemRoot"))
+        one_by_one = {
+            name: registry.value(CURRENT_VERSION, name) for name in ("CurrentVersion", "SystemRoot")
+        }
+        assert dce.get_rpc_transport().transact  # Samba took the transactions
+    conn.logoff()
+    assert batched == one_by_one and batched["CurrentVersion"] == "6.1"
 
 
 def test_admin_share_missing() -> None:

@@ -3,6 +3,7 @@ through NTLM, with the same host profiles the WinRM simulator serves."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import socket
@@ -19,7 +20,7 @@ from kbscan import app
 from kbscan.cli import run
 from kbscan.collect.access import Access
 from kbscan.collect.choose import ProtocolCollector
-from kbscan.collect.plan import plan_for
+from kbscan.collect.plan import CollectionPlan, plan_for
 from kbscan.collect.smb import SmbCollector, SmbSettings
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.errors import InputError
@@ -51,11 +52,17 @@ def plan_kbs() -> KbSet:
     return _kbs()
 
 
-def _collect(host: SimHost, kbs: KbSet, settings: SmbSettings = SMB) -> tuple[HostFacts, int]:
+def _collect(
+    host: SimHost, kbs: KbSet, settings: SmbSettings = SMB, services: tuple[str, ...] = ()
+) -> tuple[HostFacts, int]:
+    """``services``: the plan's, as a set whose KBs need them installed would have it."""
     endpoint = SmbEndpoint(host, USER, PASSWORD)
+    plan = plan_for(kbs.kbs)
+    if services:
+        plan = dataclasses.replace(plan, services=services)
     try:
         target = Target(host=host.host, address="127.0.0.1", smb_port=endpoint.address[1])
-        collected = SmbCollector(plan_for(kbs.kbs), settings).collect(target)
+        collected = SmbCollector(plan, settings).collect(target)
         return collected.facts, collected.round_trips
     finally:
         endpoint.stop()
@@ -72,7 +79,7 @@ def test_reads_a_2003_host_as_winrm_does(plan_kbs: KbSet) -> None:
     assert facts.os is not None
     assert (facts.os.version, facts.os.service_pack, facts.os.product_type) == ("5.2.3790", 2, 3)
     assert facts.architecture is Arch.X86
-    assert dict(facts.services or ()) == {"SMTPSVC": "RUNNING", "IISADMIN": "RUNNING"}
+    assert dict(facts.services or ()) == {"SMTPSVC": "RUNNING"}  # the states the judge uses
     assert facts.hotfixes == ("KB934709",)
     assert facts.pending_renames == ()
     aqueue = next(f for f in facts.files if f.path.lower().endswith("aqueue.dll"))
@@ -143,7 +150,7 @@ def test_pending_renames_and_a_missing_service_are_read(plan_kbs: KbSet) -> None
         },
     )
     facts, _ = _collect(host, plan_kbs)
-    assert dict(facts.services or ()) == {"SMTPSVC": "", "IISADMIN": "STOPPED"}
+    assert dict(facts.services or ()) == {"SMTPSVC": ""}
     assert facts.pending_renames is not None and len(facts.pending_renames) == 1
     assert facts.pending_renames[0].destination.endswith("aqueue.dll")
     assert facts.hotfixes == ()  # the variant's registry has no update records
@@ -425,7 +432,6 @@ _HOTFIX = "HKLM\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Hotfix\\"
     [
         (_UPDATES_2003 + "KB934709-v2", "KB934709-v2", "KB934709-V2"),
         (_UPDATES_2003 + "KB934709v2", "KB934709v2", "KB934709V2"),
-        (_HOTFIX + "Q934709", "Q934709", "Q934709"),
     ],
 )
 def test_hotfix_record_spellings_are_matched_by_number_over_smb_and_winrm(
@@ -451,12 +457,41 @@ def test_hotfix_record_spellings_are_matched_by_number_over_smb_and_winrm(
         assert "installed-update record of KB934709: present" in evaluate(facts, kb934709).evidence
 
 
+def test_nt_and_2000_q_records_under_the_hotfix_key_are_matched_by_number(
+    tmp_path: Path,
+) -> None:
+    """Windows 2000 records an article of before mid-2003 as Hotfix\\Q<n>; a 2003 host
+    has no such key, and a later article was never named Q (no lookup is spent on it)."""
+    data = json.loads((data_dir() / "demo" / "fleet" / "lon-smtp01.json").read_text())
+    data["wmi"]["Win32_OperatingSystem"][0].update(
+        Caption="Microsoft Windows 2000 Server", CSDVersion="Service Pack 4",
+        ServicePackMajorVersion=4, Version="5.0.2195", WindowsDirectory="C:\\WINNT",
+    )  # fmt: skip
+    data["registry"] = {_HOTFIX + "Q323255": {"Installed": ["REG_DWORD", "0x1"]}}
+    data["wmi"]["Win32_QuickFixEngineering"] = [{"HotFixID": "Q323255"}]
+    host = variant("lon-smtp01", "w2k-rec01", registry=data["registry"], wmi=data["wmi"])
+    plan = CollectionPlan(files=(), services=(), exchange=False, hotfix_ids=("KB323255",), processes=())
+    endpoint = SmbEndpoint(host, USER, PASSWORD)
+    try:
+        target = Target(host=host.host, address="127.0.0.1", smb_port=endpoint.address[1])
+        over_smb = SmbCollector(plan, SMB).collect(target).facts
+    finally:
+        endpoint.stop()
+    assert over_smb.failure is None and over_smb.hotfixes == ("Q323255",)
+    with SimulatedFleet([host], USER, PASSWORD, operation_timeout=0.5) as f:
+        target = read_inventory(f.write_inventory(tmp_path / "inv.csv", transport="ntlm")).targets[0]
+        from kbscan.collect.winrm import WinrmCollector
+
+        over_winrm = WinrmCollector(plan, WINRM).collect(target).facts
+    assert over_winrm.failure is None and "Q323255" in (over_winrm.hotfixes or ())
+
+
 def test_a_refused_service_query_costs_that_service_not_the_host(plan_kbs: KbSet) -> None:
     host = variant("lon-smtp01", "scdeny01", extra={"sc_denied": ["SMTPSVC"]})
-    facts, _ = _collect(host, plan_kbs)
+    facts, _ = _collect(host, plan_kbs, services=("SMTPSVC", "IISADMIN"))
     assert facts.failure is None
     assert facts.service_state("SMTPSVC") == "UNKNOWN"
-    assert facts.service_state("IISADMIN") == "RUNNING"
+    assert facts.service_state("IISADMIN") == "RUNNING"  # the other service is still read
     assert facts.os is not None and facts.architecture is Arch.X86
     kb934709 = next(kb for kb in plan_kbs.kbs if kb.id == "KB934709")
     finding = evaluate(facts, kb934709)

@@ -38,10 +38,25 @@ class ProbeFile:
 @dataclass(frozen=True)
 class CollectionPlan:
     files: tuple[ProbeFile, ...]  # every file with a version to check, once
-    services: tuple[str, ...]  # upper-case service names: required and to restart
+    # Upper-case names of the services a KB needs installed: the only states the judge
+    # uses (a restart names its services in words, and needs no state read).
+    services: tuple[str, ...]
     exchange: bool  # some KB is excluded by an installed Exchange
     hotfix_ids: tuple[str, ...]  # installed-update records that name a KB of the set
     processes: tuple[str, ...]  # images whose start time shows a stale load
+    # (hotfix id, the OS versions of its KB's releases): a collector that pays for each
+    # record it looks up (SMB) looks up only those of the host's release.
+    hotfix_releases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def hotfixes_on(self, os_version: str | None) -> tuple[str, ...]:
+        releases = dict(self.hotfix_releases)
+        return tuple(
+            h
+            for h in self.hotfix_ids
+            if not releases.get(h)
+            or not os_version
+            or any(os_version == v or os_version.startswith(v + ".") for v in releases[h])
+        )
 
 
 def plan_for(kbs: Iterable[KbDefinition]) -> CollectionPlan:
@@ -65,13 +80,23 @@ def plan_for(kbs: Iterable[KbDefinition]) -> CollectionPlan:
     paths = {
         key: replace(f, os_versions=tuple(sorted(releases[key] or ()))) for key, f in paths.items()
     }
-    services = [s.name.upper() for kb in kbs for s in (*kb.required_services, *kb.restart.services)]
+    services = [s.name.upper() for kb in kbs for s in kb.required_services]
     return CollectionPlan(
         files=tuple(paths.values()),
         services=tuple(dict.fromkeys(services)),
         exchange=any(kb.excluded_products for kb in kbs),
         hotfix_ids=tuple(dict.fromkeys(h for kb in kbs for h in kb.hotfix_ids)),
+        hotfix_releases=_hotfix_releases(kbs),
         processes=tuple(
             dict.fromkeys(kb.restart.process.lower() for kb in kbs if kb.restart.process)
         ),
     )
+
+
+def _hotfix_releases(kbs: tuple[KbDefinition, ...]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    releases: dict[str, set[str]] = {}
+    for kb in kbs:
+        versions = {p.platform.os_version for p in kb.platforms}
+        for hotfix in kb.hotfix_ids:
+            releases.setdefault(hotfix, set()).update(versions)
+    return tuple((h, tuple(sorted(v))) for h, v in releases.items())

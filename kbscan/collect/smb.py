@@ -30,7 +30,7 @@ from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import exchange_version, pending_pairs
 from kbscan.collect.smb_errors import error_code
-from kbscan.hotfix_ids import record_number, spellings
+from kbscan.hotfix_ids import spellings
 from kbscan.model import (
     SERVICE_UNREADABLE,
     Arch,
@@ -54,6 +54,13 @@ UPDATES = r"SOFTWARE\Microsoft\Updates"
 HOTFIX = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix"  # NT 4.0 and 2000
 CBS_PACKAGES = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\Packages"
 MAX_PACKAGES = 20_000  # a 2008 R2 host after years of updates has a few thousand
+# One call for them all where the server has BaseRegQueryMultipleValues; CSDVersion is
+# absent before a service pack, and the call is all or nothing: then one call a value.
+_CURRENT_VERSION_VALUES = (
+    "CurrentVersion", "CurrentBuildNumber", "CSDVersion", "ProductName", "SystemRoot"
+)  # fmt: skip
+# Where a release's hotfix packages write their records (Updates\<product>\SP<n+1>).
+_UPDATES_PRODUCTS = {"5.0": "Windows 2000", "5.1": "Windows XP", "5.2": "Windows Server 2003"}
 _PRODUCT_TYPES = {"WINNT": 1, "LANMANNT": 2, "SERVERNT": 3}
 _ARCHITECTURES = {"X86": Arch.X86, "AMD64": Arch.X64, "IA64": Arch.IA64}
 PROCESS_BLIND_SPOT = (
@@ -205,6 +212,8 @@ class _Conversation:
         self.trips = 0
         self.step = "connecting"
         self.read: dict[str, Any] | None = None  # the registry's facts, once read
+        self.ipc = 0  # the session's IPC$ tree
+        self.session_name: str | None = None
 
     def _at(self, step: str) -> None:
         self.step = step
@@ -217,7 +226,7 @@ class _Conversation:
         conn = self._logon()
         self._at("reading the registry")
         try:
-            with reads.pipe(conn, self.port, "winreg") as dce:
+            with reads.pipe(conn, self.port, "winreg", self.ipc) as dce:
                 facts = self._registry_facts(reads.Registry(dce))
         except Exception as exc:
             raise self._registry_failure(exc) from None
@@ -226,7 +235,7 @@ class _Conversation:
         self._at("reading the server's statistics")
         server_start, srvsvc_failed = None, None
         try:
-            with reads.pipe(conn, self.port, "srvsvc") as dce:
+            with reads.pipe(conn, self.port, "srvsvc", self.ipc) as dce:
                 server_start = reads.server_started(dce)
         except (HostFailure, DeadlineExceeded):
             raise
@@ -271,7 +280,7 @@ class _Conversation:
         if not names:
             return {}
         try:
-            with reads.pipe(conn, self.port, "svcctl") as dce:
+            with reads.pipe(conn, self.port, "svcctl", self.ipc) as dce:
                 return reads.service_states(dce, names)
         except (HostFailure, DeadlineExceeded):
             raise
@@ -301,18 +310,23 @@ class _Conversation:
         else:
             conn.login(user, s.password or "", domain)
         self.guard.phase = "reading"
+        self.ipc = conn.connectTree("IPC$")  # one tree for every pipe of the session
+        # NTLM's challenge names the host's computer (its NetBIOS name): no registry call
+        self.session_name = None if s.kerberos else (conn.getServerName() or None)
         return conn
 
     def _registry_facts(self, registry: Any) -> dict[str, Any]:
-        version = registry.value(CURRENT_VERSION, "CurrentVersion")
-        build = registry.value(CURRENT_VERSION, "CurrentBuildNumber")
-        csd = registry.value(CURRENT_VERSION, "CSDVersion") or None
+        current = registry.values(CURRENT_VERSION, _CURRENT_VERSION_VALUES)
+        version = current.get("CurrentVersion")
+        build = current.get("CurrentBuildNumber")
+        csd = current.get("CSDVersion") or None
         product = registry.value(PRODUCT_OPTIONS, "ProductType")
         native = registry.value(ENVIRONMENT, "PROCESSOR_ARCHITECTURE")
         os_version = f"{version}.{build}" if version and build else None
         hotfixes: tuple[str, ...] | None = None
         if os_version and os_version[:1] in "345":  # Updates\ is where 5.x keeps them
-            hotfixes = self._recorded_updates(registry)
+            workstation = _PRODUCT_TYPES.get(str(product or "").upper()) == 1
+            hotfixes = self._recorded_updates(registry, os_version, csd, workstation)
         elif os_version:
             hotfixes = self._installed_packages(registry)
         products: tuple[tuple[str, str], ...] = ()
@@ -322,10 +336,12 @@ class _Conversation:
             products = (("Exchange Server", exchange_version(major, minor)),)
         renames = registry.value(SESSION_MANAGER, "PendingFileRenameOperations")
         return {
-            "computer_name": registry.value(COMPUTER_NAME, "ComputerName") or None,
-            "system_root": registry.value(CURRENT_VERSION, "SystemRoot") or None,
+            "computer_name": self.session_name
+            or registry.value(COMPUTER_NAME, "ComputerName")
+            or None,
+            "system_root": current.get("SystemRoot") or None,
             "os": OsFacts(
-                caption=registry.value(CURRENT_VERSION, "ProductName") or None,
+                caption=current.get("ProductName") or None,
                 version=os_version,
                 csd_version=csd,
                 service_pack=_service_pack(csd) if os_version else None,
@@ -337,29 +353,58 @@ class _Conversation:
             "pending": pending_pairs(renames) if isinstance(renames, list) else (),
         }
 
-    def _recorded_updates(self, registry: Any) -> tuple[str, ...]:
-        """Which of the plan's KBs have an installed-update record: Updates\\<product>\\
-        [<SP>\\]<KB> (XP, 2003) or Windows NT\\CurrentVersion\\Hotfix\\Q<n> (NT 4.0, 2000),
-        in each spelling Windows writes (KBn-v2, ...); opened by name, never walked whole."""
-        found: set[str] = set()
-        wanted = self.plan.hotfix_ids
+    def _recorded_updates(
+        self, registry: Any, os_version: str, csd: str | None, workstation: bool
+    ) -> tuple[str, ...]:
+        """Which of the plan's KBs for this release have an installed-update record:
+        Updates\\<product>\\SP<n+1>\\<KB> where a package for this service pack writes
+        it (in each spelling Windows writes: KBn-v2, ...), else under an earlier service
+        pack's folder or the product's own (a package installed before the last service
+        pack), and Windows NT\\CurrentVersion\\Hotfix\\Q<n> on NT 4.0 and 2000. Each is
+        opened by name, as MBSA did: a key is never walked whole."""
+        wanted = self.plan.hotfixes_on(os_version)
+        # XP x64 is 5.2 too, but a workstation with a product folder of its own
+        product = (
+            None
+            if workstation and os_version[:3] == "5.2"
+            else _UPDATES_PRODUCTS.get(os_version[:3])
+        )
         if not wanted:
             return ()
-        folders = [HOTFIX] if registry.exists(HOTFIX) else []
+        if product is None:
+            return self._searched_records(registry, wanted)
+        level = _service_pack(csd)
+        base = f"{UPDATES}\\{product}"
+        current = [f"{base}\\SP{level + 1}"]
+        if os_version[:3] in ("4.0", "5.0"):
+            current.append(HOTFIX)
+        earlier = [f"{base}\\SP{sp}" for sp in range(level, 0, -1)] + [base]
+        found: set[str] = set()
+        for hotfix in wanted:
+            record = self._first_record(registry, current, spellings(hotfix))
+            record = record or self._first_record(registry, earlier, (hotfix,))
+            if record:
+                found.add(record)
+        return tuple(sorted(found))
+
+    @staticmethod
+    def _first_record(registry: Any, folders: list[str], names: tuple[str, ...]) -> str | None:
+        for folder in folders:
+            for name in names:
+                if registry.exists(f"{folder}\\{name}"):
+                    return name.upper()
+        return None
+
+    def _searched_records(self, registry: Any, wanted: tuple[str, ...]) -> tuple[str, ...]:
+        """A release whose Updates product folder kbscan does not know: every product's
+        service-pack folders, each spelling."""
+        folders = []
         for product in registry.subkeys(UPDATES):
             base = f"{UPDATES}\\{product}"
-            folders += [base] + [
-                f"{base}\\{sp}" for sp in registry.subkeys(base) if re.fullmatch(r"(?i)SP\d+", sp)
-            ]
-        for folder in folders:
-            for hotfix in wanted:
-                if any(record_number(f) == record_number(hotfix) for f in found):
-                    continue
-                for name in spellings(hotfix):
-                    if registry.exists(f"{folder}\\{name}"):
-                        found.add(name.upper())
-                        break
-        return tuple(sorted(found))
+            packs = [sp for sp in registry.subkeys(base) if re.fullmatch(r"(?i)SP\d+", sp)]
+            folders += [f"{base}\\{sp}" for sp in sorted(packs, reverse=True)] + [base]
+        records = (self._first_record(registry, folders, spellings(h)) for h in wanted)
+        return tuple(sorted(r for r in records if r))
 
     def _installed_packages(self, registry: Any) -> tuple[str, ...]:
         """Which of the plan's KBs Vista and later list as component-store packages
@@ -404,7 +449,10 @@ class _Conversation:
     def _remote_registry_state(self) -> str | None:
         from kbscan.collect import smb_reads as reads
 
-        with contextlib.suppress(Exception), reads.pipe(self.conn, self.port, "svcctl") as dce:
+        with (
+            contextlib.suppress(Exception),
+            reads.pipe(self.conn, self.port, "svcctl", self.ipc) as dce,
+        ):
             return reads.service_states(dce, ("RemoteRegistry",)).get("RemoteRegistry")
         return None
 
@@ -444,19 +492,17 @@ class _Conversation:
                     binary_error=found.binary_error,
                 )
             )
-        for tree in trees.values():
-            with contextlib.suppress(Exception):
-                self.conn.disconnectTree(tree)
-        return tuple(out)
+        return tuple(out)  # the trees are the logoff's to close
 
     def close(self) -> None:
         if self.conn is None:
             return
-        if not self.guard.expired:
+        if self.guard.expired:  # no logoff to a host that has stopped answering
             with contextlib.suppress(Exception):
-                self.conn.logoff()
+                self.conn.getSMBServer().close_session()
+            return
         with contextlib.suppress(Exception):
-            self.conn.close()
+            self.conn.close()  # logs off: the host closes the session's pipes and trees
 
 
 def _count_requests(conn: Any, conversation: _Conversation) -> None:

@@ -76,9 +76,11 @@ class WinregCalls(_Calls):
         denied: bool = False,
         hang: threading.Event | None = None,
         refuse_info: bool = False,
+        refuse_multiple: bool = False,
     ):
         super().__init__()
         self.view = view
+        self.refuse_multiple = refuse_multiple
         self.denied = denied
         self.hang = hang
         self.refuse_info = refuse_info  # QueryInfoKey fails, as Samba's does for impacket
@@ -91,7 +93,10 @@ class WinregCalls(_Calls):
             15: self.open_key,
             16: self.query_info_key,
             17: self.query_value,
+            29: self.query_multiple_values,
         }
+        if self.refuse_multiple:  # a server without the batched call: an MS-RPC fault
+            del calls[29]
         if self.refuse_info:  # the server answers an MS-RPC fault, as Samba does
             del calls[16]
         return calls
@@ -185,6 +190,42 @@ class WinregCalls(_Calls):
             answer["ErrorCode"] = ERROR_MORE_DATA
             return answer
         answer["lpData"] = list(value.data)
+        answer["ErrorCode"] = ERROR_SUCCESS
+        return answer
+
+    def query_multiple_values(self, data: bytes) -> Any:
+        """Several values of one key in one call, their data packed in one buffer, as
+        RegQueryMultipleValues does: all or nothing (a missing value fails the call,
+        ERROR_FILE_NOT_FOUND; a buffer too small is ERROR_MORE_DATA with the size)."""
+        request = rrp.BaseRegQueryMultipleValues(data)
+        answer = rrp.BaseRegQueryMultipleValuesResponse()
+        path = self.named(request["hKey"])
+        if path is None:
+            answer["ErrorCode"] = ERROR_INVALID_HANDLE
+            return answer
+        buffer, entries = b"", []
+        for entry in request["val_listIn"]:
+            name = _text(entry["ve_valuename"])
+            value = self.view.value(path, name)
+            if value is None:
+                answer["ErrorCode"] = ERROR_FILE_NOT_FOUND
+                return answer
+            entries.append((name, value.kind, len(buffer), len(value.data)))
+            buffer += value.data
+        room = int(request["ldwTotsize"])
+        for name, kind, offset, length in entries:
+            item = rrp.RVALENT()
+            item["ve_valuename"] = name + "\0"
+            item["ve_valuelen"] = length
+            item["ve_valueptr"] = offset
+            item["ve_type"] = kind
+            answer["val_listOut"].append(item)
+        answer["ldwTotsize"] = len(buffer)
+        if len(buffer) > room:
+            answer["lpvalueBuf"] = rrp.NULL
+            answer["ErrorCode"] = ERROR_MORE_DATA
+            return answer
+        answer["lpvalueBuf"] = list(buffer)
         answer["ErrorCode"] = ERROR_SUCCESS
         return answer
 

@@ -38,9 +38,11 @@ def kbs() -> KbSet:
     return app.kb_set((), None, BASELINE)
 
 
-def _facts(host: SimHost, kbs: KbSet, language: str) -> object:
+def _facts(host: SimHost, kbs: KbSet, language: str, services: tuple[str, ...] = ()) -> object:
     speaking = dataclasses.replace(host, language=language)
     plan = plan_for(kbs.kbs)
+    if services:  # a set whose KBs need these services installed
+        plan = dataclasses.replace(plan, services=services)
     result = Shell(speaking).run(build_probe(plan))
     facts = parse_probe_output(bytes(result.stdout), plan, Target(host.host), WHEN)
     return dataclasses.replace(facts, collected_at=WHEN)
@@ -77,7 +79,7 @@ def test_the_same_facts_in_every_language(name: str, language: str, kbs: KbSet) 
 def test_a_refused_service_query_costs_that_service_alone(language: str, kbs: KbSet) -> None:
     host = _host("lon-smtp01")
     refused = dataclasses.replace(host, extra={**host.extra, "sc_denied": ["SMTPSVC"]})
-    facts = _facts(refused, kbs, language)
+    facts = _facts(refused, kbs, language, services=("SMTPSVC", "IISADMIN"))
     assert facts.failure is None  # type: ignore[attr-defined]
     assert facts.service_state("SMTPSVC") == SERVICE_UNREADABLE  # type: ignore[attr-defined]
     assert facts.service_state("IISADMIN") == "RUNNING"  # type: ignore[attr-defined]
