@@ -47,47 +47,28 @@ _FILE_PRIORITY = (
 # x64 table is a WOW64 file). Other values ("Not Applicable") expect the host's own.
 _PLATFORM_MACHINES = {"x86": "x86", "x64": "x64", "IA-64": "ia64"}
 
+# What to do about a failure whose collector said nothing (facts journalled before
+# failures carried their advice, a scan's own records); each collector's own is on the
+# failure it records.
 _UNKNOWN_ACTIONS = {
-    FailureCategory.UNREACHABLE: "Check that the host is up and WinRM listens "
-    "(WinRM 1.1: ports 80/443; WinRM 2.0: 5985/5986), then rescan.",
-    FailureCategory.REFUSED_CREDENTIALS: "Check the account, its password and the transport "
-    "(Basic is off by default on Windows), then rescan.",
+    FailureCategory.UNREACHABLE: "Check that the host is up and its WinRM or SMB port "
+    "answers, then rescan.",
+    FailureCategory.REFUSED_CREDENTIALS: "Check the account and its password, then rescan.",
     FailureCategory.TIMEOUT: "Check the host's load and the network path; rescan with a "
-    "longer --operation-timeout.",
+    "longer --deadline.",
     FailureCategory.WINRM_FAULT: "Read the WinRM fault, fix the listener or its quotas, "
     "then rescan.",
     FailureCategory.UNPARSEABLE_OUTPUT: "Run the probe by hand on the host and report the "
     "output; rescan.",
     FailureCategory.UNPARSEABLE_FACTS: "Fix or recollect this host's facts, then evaluate again.",
-    FailureCategory.INCOMPLETE_FACTS: "Rescan; the collection missed facts needed to judge.",
+    FailureCategory.INCOMPLETE_FACTS: "Collect the host again (a rescan, or the probe script "
+    "run on it again): the facts lack what is needed to judge.",
     FailureCategory.BAD_INVENTORY_ROW: "Fix the host's inventory row, then rescan.",
     FailureCategory.SMB_FAULT: "Read the SMB error, fix the host's sharing or RPC services, "
     "then rescan.",
     FailureCategory.NO_OFFLINE_OUTPUT: "Run the probe script on the host (kbscan probe-script) "
     "and add its output, or take the host out of the inventory.",
 }
-# Over SMB the same categories call for other checks: the port, the services, the rights.
-_SMB_ACTIONS = {
-    FailureCategory.UNREACHABLE: "Check that the host is up, port 445 reaches it and the "
-    "Remote Registry service runs, then rescan (or scan it over WinRM).",
-    FailureCategory.REFUSED_CREDENTIALS: "Check the account and its password; it must be an "
-    "administrator of the host (ADMIN$, the remote registry), then rescan.",
-    FailureCategory.TIMEOUT: "Check the host's load and the network path to port 445; "
-    "rescan with a longer --deadline.",
-}
-# A host read from files its administrator carried back: the fix is on that side.
-_OFFLINE_ACTIONS = {
-    FailureCategory.UNPARSEABLE_OUTPUT: "Run the probe script on the host again (or save "
-    "systeminfo whole), bring back its complete output, then run kbscan offline again.",
-    FailureCategory.INCOMPLETE_FACTS: "Run the probe script on the host: the files given "
-    "lack facts needed to judge.",
-}
-_ACTIONS_BY_COLLECTOR = {"smb": _SMB_ACTIONS, "offline": _OFFLINE_ACTIONS}
-
-
-def _action(collector: str, category: FailureCategory) -> str:
-    """What the operator does about an UNKNOWN: it depends on how the host was read."""
-    return _ACTIONS_BY_COLLECTOR.get(collector, {}).get(category, _UNKNOWN_ACTIONS[category])
 
 
 def evaluate(facts: HostFacts, kb: KbDefinition, others: Sequence[KbDefinition] = ()) -> Finding:
@@ -149,7 +130,7 @@ class _Judge:
         return self.finding(
             Status.UNKNOWN,
             f"{FailureCategory.INCOMPLETE_FACTS.value}: {what} not collected",
-            _action(self.facts.collector, FailureCategory.INCOMPLETE_FACTS),
+            _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS],
             decided_by=Evidence.NONE,
             **kw,  # type: ignore[arg-type]
         )
@@ -160,7 +141,7 @@ class _Judge:
             return self.finding(
                 Status.UNKNOWN,
                 f"{f.failure.category.value}: {f.failure.message}",
-                _action(f.collector, f.failure.category),
+                f.failure.advice or _UNKNOWN_ACTIONS[f.failure.category],
                 decided_by=Evidence.NONE,
             )
         ruled_out = self.choose_platform()
@@ -404,7 +385,7 @@ class _Judge:
             return f"{phrase[0].upper()}{phrase[1:]}; then rescan."
         if status is Status.SUSPECT:
             return f"Investigate before approving any change: {worst.reason}."
-        return _action(self.facts.collector, FailureCategory.INCOMPLETE_FACTS)
+        return _UNKNOWN_ACTIONS[FailureCategory.INCOMPLETE_FACTS]
 
     def judge_file(self, row: FileRow, ctx: _Context) -> FileJudgement:
         found = _find_file(self.facts, row.path)

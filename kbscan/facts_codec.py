@@ -57,6 +57,16 @@ _ARCHES = {a.value: a for a in Arch}
 _CATEGORIES = {c.value: c for c in FailureCategory}
 
 
+_FAILURE_KEYS = frozenset({"category", "message", "advice"})
+
+
+def _failure_json(failure: CollectionFailure) -> dict[str, str]:
+    out = {"category": failure.category.value, "message": failure.message}
+    if failure.advice is not None:
+        out["advice"] = failure.advice
+    return out
+
+
 def facts_from_json(data: Any) -> tuple[HostFacts, dict[str, str]]:
     """Parse one host's facts; also returns ``{path: collected-file-name}`` for offline use.
 
@@ -70,10 +80,11 @@ def facts_from_json(data: Any) -> tuple[HostFacts, dict[str, str]]:
     if not host.strip():
         f.fail("host", "empty host name")
     failure = None
-    if (ff := f.opt_obj("failure", allowed=frozenset({"category", "message"}))) is not None:
+    if (ff := f.opt_obj("failure", allowed=_FAILURE_KEYS)) is not None:
         failure = CollectionFailure(
             category=ff.converted("category", lambda t: _choice(t, _CATEGORIES)),
             message=ff.text("message"),
+            advice=ff.opt_text("advice"),
         )
     collected: dict[str, str] = {}
     files = []
@@ -111,11 +122,7 @@ def facts_to_json(facts: HostFacts) -> dict[str, Any]:
     out: dict[str, Any] = {"schema": FACTS_SCHEMA, "host": facts.host}
     out["collected_at"] = facts.collected_at.isoformat() if facts.collected_at else None
     out["collector"] = facts.collector
-    out["failure"] = (
-        {"category": facts.failure.category.value, "message": facts.failure.message}
-        if facts.failure
-        else None
-    )
+    out["failure"] = _failure_json(facts.failure) if facts.failure else None
     if facts.target is not None:
         out["target"] = {
             "site": facts.target.site,

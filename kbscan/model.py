@@ -165,8 +165,13 @@ class PendingRename:
 
 @dataclass(frozen=True)
 class CollectionFailure:
+    """Why a host was not read, and what its operator does about it: the collector that
+    met the failure knows the fix (WinRM's ports, SMB's services, a probe script to run
+    again), so the judge never asks how a host was read."""
+
     category: FailureCategory
     message: str
+    advice: str | None = None  # None: the category's own (facts journalled before it)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from kbscan.collect.qfe_capture import QfeError, looks_like_qfe, parse_qfe
 from kbscan.collect.script_output import (
     COLLECTOR,
     is_script_output,
+    offline_failure,
     output_host,
     read_header,
     read_script_output,
@@ -35,7 +36,7 @@ from kbscan.collect.systeminfo import (
     parse_systeminfo,
 )
 from kbscan.errors import InputError
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, OsFacts, Target
+from kbscan.model import FailureCategory, HostFacts, OsFacts, Target
 
 PROBE, SYSTEMINFO, QFE = "probe script output", "systeminfo output", "wmic qfe output"
 NO_FILE_VERSIONS = (
@@ -213,7 +214,7 @@ def _failed(path: Path, message: str, host: str | None = None) -> HostFacts:
         host=name,
         collector=COLLECTOR,
         target=Target(host=name),
-        failure=CollectionFailure(FailureCategory.UNPARSEABLE_OUTPUT, f"{path.name}: {message}"),
+        failure=offline_failure(FailureCategory.UNPARSEABLE_OUTPUT, f"{path.name}: {message}"),
     )
 
 
@@ -244,7 +245,7 @@ def with_inventory(facts: Sequence[HostFacts], targets: Sequence[Target]) -> tup
                     host=target.host,
                     collector=COLLECTOR,
                     target=target,
-                    failure=CollectionFailure(
+                    failure=offline_failure(
                         FailureCategory.NO_OFFLINE_OUTPUT,
                         "none of the files given is this host's output",
                     ),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, timezone
 
 from kbscan.collect.pe import PeError, read_pe_bytes
@@ -375,8 +376,10 @@ def parse_probe_output(
     target: Target,
     collected_at: datetime,
     collector: str = "winrm",
+    advice: Mapping[FailureCategory, str] | None = None,
 ) -> HostFacts:
-    """The facts in a probe's output; an UNKNOWN (unparseable output) when it is not one."""
+    """The facts in a probe's output; an UNKNOWN (unparseable output) when it is not one,
+    with the ``advice`` of whoever ran the probe."""
     try:
         return _parse(output, plan, target, collected_at, collector)
     except (ProbeError, VersionError) as exc:
@@ -386,7 +389,11 @@ def parse_probe_output(
         collected_at=collected_at,
         collector=collector,
         target=target,
-        failure=CollectionFailure(FailureCategory.UNPARSEABLE_OUTPUT, _printable(message)),
+        failure=CollectionFailure(
+            FailureCategory.UNPARSEABLE_OUTPUT,
+            _printable(message),
+            (advice or {}).get(FailureCategory.UNPARSEABLE_OUTPUT),
+        ),
     )
 
 

@@ -29,6 +29,13 @@ from kbscan.errors import InputError
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
 
 COLLECTOR = "offline"
+# A host read from files its administrator carried back: the fix is on that side.
+ADVICE = {
+    FailureCategory.UNPARSEABLE_OUTPUT: "Run the probe script on the host again (or save "
+    "systeminfo whole), bring back its complete output, then run kbscan offline again.",
+    FailureCategory.NO_OFFLINE_OUTPUT: "Run the probe script on the host (kbscan probe-script) "
+    "and add its output, or take the host out of the inventory.",
+}
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,10 @@ class ScriptOutput:
     header: ScriptHeader
     facts: HostFacts
     problems: tuple[InputError, ...]
+
+
+def offline_failure(category: FailureCategory, message: str) -> CollectionFailure:
+    return CollectionFailure(category, message, ADVICE.get(category))
 
 
 def is_script_output(data: bytes) -> bool:
@@ -119,7 +130,7 @@ def read_script_output(
     plan = replace(
         header.plan, hotfix_ids=tuple(dict.fromkeys((*header.plan.hotfix_ids, *wanted.hotfix_ids)))
     )
-    facts = parse_probe_output(data, plan, target, collected_at, COLLECTOR)
+    facts = parse_probe_output(data, plan, target, collected_at, COLLECTOR, ADVICE)
     problems: list[InputError] = []
     refused = _refusal(header, wanted, sections)
     line = None
@@ -134,7 +145,7 @@ def read_script_output(
             collector=COLLECTOR,
             target=target,
             computer_name=host,
-            failure=CollectionFailure(FailureCategory.UNPARSEABLE_OUTPUT, refused),
+            failure=offline_failure(FailureCategory.UNPARSEABLE_OUTPUT, refused),
         )
     elif header.copies:
         facts, copy_problems = _with_copies(facts, plan, path, sections)

@@ -74,6 +74,18 @@ PROCESS_BLIND_SPOT_NO_START = (
     "judged from PendingFileRenameOperations alone"
 )
 
+# What an operator does about each failure over SMB: the port, the services, the rights.
+ADVICE = {
+    FailureCategory.UNREACHABLE: "Check that the host is up, port 445 reaches it and the "
+    "Remote Registry service runs, then rescan (or scan it over WinRM).",
+    FailureCategory.REFUSED_CREDENTIALS: "Check the account and its password; it must be an "
+    "administrator of the host (ADMIN$, the remote registry), then rescan.",
+    FailureCategory.TIMEOUT: "Check the host's load and the network path to port 445; "
+    "rescan with a longer --deadline.",
+    FailureCategory.SMB_FAULT: "Read the SMB error, fix the host's sharing or RPC services, "
+    "then rescan.",
+}
+
 STATUS_LOGON_FAILURE = 0xC000006D
 STATUS_ACCESS_DENIED = 0xC0000022
 STATUS_BAD_NETWORK_NAME = 0xC00000CC
@@ -189,7 +201,7 @@ class SmbCollector(Collector):
             collected_at=started,
             collector="smb",
             target=target,
-            failure=CollectionFailure(category, message),
+            failure=CollectionFailure(category, message, ADVICE.get(category)),
             computer_name=read.get("computer_name"),
             system_root=read.get("system_root"),
             os=read.get("os"),

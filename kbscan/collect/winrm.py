@@ -68,6 +68,21 @@ def transport_missing(transport: str) -> str | None:
     return f"pip install 'kbscan[{extra}]'" if extra else "reinstall pywinrm"
 
 
+# What an operator does about each failure of a WinRM conversation.
+ADVICE = {
+    FailureCategory.UNREACHABLE: "Check that the host is up and WinRM listens "
+    "(WinRM 1.1: ports 80/443; WinRM 2.0: 5985/5986), then rescan.",
+    FailureCategory.REFUSED_CREDENTIALS: "Check the account, its password and the transport "
+    "(Basic is off by default on Windows), then rescan.",
+    FailureCategory.TIMEOUT: "Check the host's load and the network path; rescan with a "
+    "longer --operation-timeout.",
+    FailureCategory.WINRM_FAULT: "Read the WinRM fault, fix the listener or its quotas, "
+    "then rescan.",
+    FailureCategory.UNPARSEABLE_OUTPUT: "Run the probe by hand on the host and report the "
+    "output; rescan.",
+}
+
+
 @dataclass(frozen=True)
 class WinrmSettings:
     """How to reach hosts; the password is kept out of repr and never logged."""
@@ -140,7 +155,7 @@ class WinrmCollector(Collector):
                 failure.transient,
                 answered=guard.phase != "connecting",
             )
-        facts = parse_probe_output(output, self.plan, target, started, "winrm")
+        facts = parse_probe_output(output, self.plan, target, started, "winrm", ADVICE)
         log.debug("%s: %d bytes in %d round trips", target.host, len(output), trips[0])
         return Collected(facts, trips[0], False)
 
@@ -152,7 +167,7 @@ class WinrmCollector(Collector):
             collected_at=started,
             collector="winrm",
             target=target,
-            failure=CollectionFailure(category, self._scrub(message)),
+            failure=CollectionFailure(category, self._scrub(message), ADVICE.get(category)),
         )
 
     def _scrub(self, message: str) -> str:
