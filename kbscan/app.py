@@ -31,7 +31,8 @@ from kbscan.gate.exemptions import load_exemptions
 from kbscan.gate.model import Policy, Verdict
 from kbscan.gate.policy import load_policy
 from kbscan.gate.verdict import gate, in_scope
-from kbscan.inventory import read_inventory
+from kbscan.inventory import Inventory, Skipped, read_inventory
+from kbscan.inventory_ldap import DirectoryQuery, is_directory, read_directory
 from kbscan.journal import Journal
 from kbscan.kb.baseline import KbSet, load_kb_set
 from kbscan.kb.directory import default_source
@@ -49,6 +50,7 @@ from kbscan.report.console import Inspection
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import DiffJson, VerdictJson, VerdictMarkdown, write_junit
 from kbscan.report.interface import Evaluation, ReportError
+from kbscan.report.skipped import write_skipped
 from kbscan.report.workbook import ExcelReport
 from kbscan.scan import DEFAULT_WORKERS, ScanStats, default_processes, scan_targets
 
@@ -176,10 +178,22 @@ class ScanOutcome:
     stats: ScanStats
     journal: Path
     discarded_tail: int  # bytes of a torn journal line dropped on resume
+    skipped: tuple[Skipped, ...] = ()  # named by the inventory, left out, and why
+
+
+def read_targets(
+    source: Path | str, settings: WinrmSettings, directory: DirectoryQuery | None = None
+) -> Inventory:
+    """An inventory file, or the computers of a directory (ldap://, ldaps://) read with
+    the scan's own account."""
+    if is_directory(str(source)):
+        query = replace(directory, url=str(source)) if directory else DirectoryQuery(str(source))
+        return read_directory(query, query.user or settings.username, settings.password)
+    return read_inventory(Path(source))
 
 
 def scan_fleet(
-    inventory_path: Path,
+    inventory_path: Path | str,
     kb_ids: KbIds,
     out_dir: Path,
     settings: WinrmSettings,
@@ -196,14 +210,16 @@ def scan_fleet(
     processes: int | None = None,
     smb: SmbSettings | None = None,
     protocol: Protocol = Protocol.WINRM,
+    directory: DirectoryQuery | None = None,
 ) -> ScanOutcome:
     """``kbscan scan``: collect every inventory host once for the whole set of KBs, over
     its protocol (the inventory's column, else ``protocol``), journal, judge each (host,
     KB), report. ``smb``: how to reach hosts over SMB; by default the WinRM account and
-    deadline. ``processes``: None is the machine's cores (one per 50 hosts at least)."""
+    deadline. ``processes``: None is the machine's cores (one per 50 hosts at least).
+    ``directory``: how to read an ldap:// inventory (filter, scope, TLS, staleness)."""
     kbs = kb_set(kb_ids, kb_dir, baseline)
     plan = plan_for(kbs.kbs)
-    inventory = read_inventory(inventory_path)
+    inventory = read_targets(inventory_path, settings, directory)
     access = Access(settings, smb or smb_settings_like(settings), protocol)
     access.check(inventory.targets)
     journal = Journal(out_dir / "facts.jsonl")
@@ -238,9 +254,12 @@ def scan_fleet(
             )
     evaluation = evaluation_of(kbs, judge_hosts(facts, kbs), str(inventory_path), stamp_now)
     written = write_reports(evaluation, out_dir, formats)
+    if inventory.skipped:
+        written += (write_skipped(inventory.skipped, out_dir),)
     return ScanOutcome(
-        evaluation, written, inventory.problems, stats, journal.path, journal.discarded_tail
-    )
+        evaluation, written, inventory.problems, stats, journal.path, journal.discarded_tail,
+        inventory.skipped,
+    )  # fmt: skip
 
 
 def write_probe_script(

@@ -23,6 +23,7 @@ from kbscan.collect.winrm import WinrmSettings, transport_missing
 from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
+from kbscan.inventory_ldap import DirectoryQuery
 from kbscan.kb.library import ImportRequest, import_articles
 from kbscan.model import Protocol
 from kbscan.report.console import render_inspection, render_kb, render_summary
@@ -146,13 +147,14 @@ def _scan_commands(sub: Sub) -> None:
     p = sub("scan", "scan an inventory over WinRM, journal, judge, report")
     p.add_argument(
         "inventory",
-        type=Path,
         metavar="INVENTORY",
-        help="CSV, .xlsx, a plain list of hosts, or an Ansible INI inventory",
+        help="CSV, .xlsx, a plain list of hosts, an Ansible INI inventory, or a directory: "
+        "ldap://dc.example.com/OU=Servers,DC=example,DC=com (or ldaps://)",
     )
     _add_kb_args(p)
     _add_report_options(p)
     _add_scan_options(p)
+    _add_directory_options(p)
 
     p = sub("demo", "serve the demo fleet on loopback, scan it over WinRM, write its reports")
     p.add_argument("-o", "--output", type=Path, default=Path("reports"), help="report folder")
@@ -302,6 +304,50 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     )
     f.add_argument("--resume", action="store_true", help="skip hosts already in facts.jsonl")
     f.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def _add_directory_options(p: argparse.ArgumentParser) -> None:
+    d = p.add_argument_group("directory (an ldap:// or ldaps:// inventory)")
+    d.add_argument(
+        "--ldap-filter", default="(objectClass=computer)", help="which entries are computers"
+    )
+    d.add_argument("--ldap-scope", default="sub", choices=("sub", "one", "base"))
+    d.add_argument(
+        "--ldap-user",
+        metavar="ACCOUNT",
+        help="bind as this account (a DN, user@domain or DOMAIN\\user; the scan's password) "
+        "instead of --username",
+    )
+    d.add_argument("--ldap-starttls", action="store_true", help="StartTLS on an ldap:// URL")
+    d.add_argument("--ldap-ca-bundle", help="CA certificates to validate the directory's TLS")
+    d.add_argument(
+        "--stale-days", type=int, default=90, help="skip computers not logged on for this long"
+    )
+    d.add_argument(
+        "--site-from",
+        default="ou",
+        metavar="ou|ATTRIBUTE",
+        help="the site: the first OU, or an attribute",
+    )
+    d.add_argument(
+        "--allow-ldap-plain-bind",
+        action="store_true",
+        help="allow a simple bind without TLS (the password travels in clear)",
+    )
+
+
+def _directory(args: argparse.Namespace) -> DirectoryQuery:
+    return DirectoryQuery(
+        url=args.inventory,
+        filter=args.ldap_filter,
+        scope=args.ldap_scope,
+        starttls=args.ldap_starttls,
+        stale_days=args.stale_days,
+        site_from=args.site_from,
+        ca_bundle=args.ldap_ca_bundle,
+        allow_plain=args.allow_ldap_plain_bind,
+        user=args.ldap_user,
+    )
 
 
 def run(argv: Sequence[str], stdout: TextIO, stderr: TextIO) -> int:
@@ -457,6 +503,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             baseline=args.baseline,
             processes=args.processes,
             protocol=Protocol(args.protocol),
+            directory=_directory(args),
         )
     return _report(outcome, stdout, stderr)
 
@@ -479,6 +526,19 @@ def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stde
                 "Hosts read over "
                 + ", ".join(f"{names.get(c, c)}: {n}" for c, n in sorted(read_by.items()))
                 + "\n"
+            )
+        if outcome.skipped:
+            stdout.write(
+                f"Skipped from the inventory: {len(outcome.skipped)} (the list is in "
+                "skipped-hosts.csv)\n"
+                + "".join(
+                    f"  {printable(s.host)}: {printable(s.reason)}\n" for s in outcome.skipped[:20]
+                )
+                + (
+                    f"  ... and {len(outcome.skipped) - 20} more\n"
+                    if len(outcome.skipped) > 20
+                    else ""
+                )
             )
         if outcome.discarded_tail:
             stderr.write(

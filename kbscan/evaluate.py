@@ -9,12 +9,14 @@ and architecture. Every answer names the evidence that decided it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
 from kbscan.hotfix_ids import recorded
 from kbscan.model import (
+    BELIEVED_SERVICE_PACK,
     SERVICE_UNREADABLE,
     Arch,
     Evidence,
@@ -71,6 +73,19 @@ _UNKNOWN_ACTIONS = {
 }
 
 
+def _belief_disagrees(facts: HostFacts) -> str | None:
+    """The inventory's believed service pack, where the host reported another."""
+    believed = dict(facts.target.extra).get(BELIEVED_SERVICE_PACK) if facts.target else None
+    reported = facts.os.service_pack if facts.os else None
+    if believed is None or reported is None:
+        return None
+    numbers = re.findall(r"\d+", believed)
+    if (int(numbers[-1]) if numbers else 0) == reported:
+        return None
+    said = f"Service Pack {reported}" if reported else "no service pack"
+    return f"the inventory says {believed!r}; the host reports {said}"
+
+
 def evaluate(facts: HostFacts, kb: KbDefinition, others: Sequence[KbDefinition] = ()) -> Finding:
     """The verdict for one host; never raises for any HostFacts.
 
@@ -123,6 +138,7 @@ class _Judge:
             server_restart=server,
             restart_impact=_restart_impact(self.kb, status is Status.RESTART_PENDING and staged),
             hotfix_recorded=self.hotfix_recorded(),
+            inventory_disagrees=_belief_disagrees(self.facts),
             **kw,  # type: ignore[arg-type]
         )
 

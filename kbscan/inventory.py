@@ -45,10 +45,21 @@ class InventoryError(InputError):
 
 
 @dataclass(frozen=True)
+class Skipped:
+    """A host the inventory names that the scan leaves out, and why (a disabled or
+    stale directory account): listed in the reports, never dropped silently."""
+
+    host: str
+    where: str  # the row or directory entry that named it
+    reason: str
+
+
+@dataclass(frozen=True)
 class Inventory:
     targets: tuple[Target, ...]
     problems: tuple[InventoryError, ...]
     source: str
+    skipped: tuple[Skipped, ...] = ()
 
 
 def read_inventory(path: Path) -> Inventory:

@@ -87,6 +87,12 @@ class Evidence(StrEnum):
 # --- Targets and facts -----------------------------------------------------------------
 
 
+# The inventory column that says which service pack the inventory believes a host runs
+# (the directory inventory fills it from AD's operatingSystemServicePack; "none" when AD
+# holds none); the judge compares it with what the host reported.
+BELIEVED_SERVICE_PACK = "ad_service_pack"
+
+
 @dataclass(frozen=True)
 class Target:
     """A host named by the inventory: how to reach it, and the columns carried into reports.
@@ -563,6 +569,9 @@ class Finding:
     server_restart: bool = False  # the work ends with a restart of the whole server
     restart_impact: str = "None"  # "Server restart", "IIS Admin (IISADMIN) and ...", "None"
     hotfix_recorded: bool | None = None  # the KB's installed-update record; None: not read
+    # Where the inventory's belief (the directory's operatingSystemServicePack) is not
+    # what the host reported: stale directory data, worth a column, never a verdict.
+    inventory_disagrees: str | None = None
 
     @property
     def required_version(self) -> FileVersion | None:

@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kbscan.model import Finding, KbDefinition, Status
+from kbscan.model import BELIEVED_SERVICE_PACK, Finding, KbDefinition, Status
 from kbscan.report.interface import Evaluation
 from kbscan.report.rows import platform_label
 
@@ -347,6 +347,10 @@ class Book:
         ]
         for key in self.extra_keys:
             columns.append(Column(key, 14, partial(_extra, key=key)))
+        if BELIEVED_SERVICE_PACK in self.extra_keys:  # AD's view beside the host's
+            columns.append(
+                Column("Inventory disagrees", 40, lambda f: f.inventory_disagrees, "wrap")
+            )
         return columns
 
     def unreachable_columns(self) -> list[Column]:

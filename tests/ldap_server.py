@@ -1,0 +1,228 @@
+"""A real directory for the tests: Debian's OpenLDAP slapd on 127.0.0.1, with its own
+config, an Active Directory-shaped computer schema and a generated OU of computers.
+
+slapd knows nothing of AD, so the computer attributes AD carries are declared here
+with AD's own OIDs and syntaxes (dNSHostName, operatingSystem*, lastLogonTimestamp as
+an integer FILETIME, userAccountControl, managedBy as a DN). The directory listens on
+127.0.0.1 only, plain LDAP (with StartTLS) and LDAPS on ports of its own, with a
+certificate made for the run; Debian's own slapd is never started. The entries are
+loaded with slapadd before slapd starts. Skipped where slapd is absent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+BASE = "dc=example,dc=com"
+ADMIN_DN = f"cn=admin,{BASE}"
+ADMIN_PASSWORD = "Ldap-Test-1!"  # a test directory on loopback only
+SLAPD = "/usr/sbin/slapd"
+SCHEMA = """
+attributetype ( 1.2.840.113556.1.4.619 NAME 'dNSHostName'
+  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.363 NAME 'operatingSystem'
+  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.364 NAME 'operatingSystemVersion'
+  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.365 NAME 'operatingSystemServicePack'
+  EQUALITY caseIgnoreMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.15 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.1696 NAME 'lastLogonTimestamp'
+  EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.8 NAME 'userAccountControl'
+  EQUALITY integerMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.27 SINGLE-VALUE )
+attributetype ( 1.2.840.113556.1.4.653 NAME 'managedBy'
+  EQUALITY distinguishedNameMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.12 SINGLE-VALUE )
+objectclass ( 1.2.840.113556.1.3.30 NAME 'computer' SUP top STRUCTURAL MUST cn
+  MAY ( dNSHostName $ operatingSystem $ operatingSystemVersion $
+        operatingSystemServicePack $ lastLogonTimestamp $ userAccountControl $
+        managedBy $ l $ description ) )
+"""
+
+
+def why_not() -> str | None:
+    if not Path(SLAPD).exists() or shutil.which("slapadd") is None:
+        return "slapd is not installed (Debian's slapd package; .ci/run installs it)"
+    return None
+
+
+@dataclass(frozen=True)
+class Computer:
+    name: str  # the cn
+    ou: str  # the OU it sits in, under OU=Servers
+    dns: str | None = None  # None: no dNSHostName (pre-staged)
+    os: str = "Windows Server 2003"
+    service_pack: str | None = "Service Pack 2"
+    last_logon: dt.datetime | None = None  # None: never logged on
+    disabled: bool = False
+    owner: str | None = None  # cn of a person under OU=People
+
+
+@dataclass(frozen=True)
+class Directory:
+    ldap_port: int
+    ldaps_port: int
+    ca: Path
+    root: Path
+
+    def url(self, base: str = f"OU=Servers,{BASE}", tls: bool = False) -> str:
+        if tls:
+            return f"ldaps://127.0.0.1:{self.ldaps_port}/{base}"
+        return f"ldap://127.0.0.1:{self.ldap_port}/{base}"
+
+
+def filetime(when: dt.datetime) -> int:
+    return int((when - dt.datetime(1601, 1, 1, tzinfo=dt.UTC)).total_seconds() * 10_000_000)
+
+
+def _ldif(computers: Sequence[Computer]) -> str:
+    ous = sorted({c.ou for c in computers})
+    people = sorted({c.owner for c in computers if c.owner})
+    out = [
+        f"dn: {BASE}\nobjectClass: dcObject\nobjectClass: organization\ndc: example\no: Example\n",
+        f"dn: ou=Servers,{BASE}\nobjectClass: organizationalUnit\nou: Servers\n",
+        f"dn: ou=People,{BASE}\nobjectClass: organizationalUnit\nou: People\n",
+    ]
+    out += [
+        f"dn: ou={ou},ou=Servers,{BASE}\nobjectClass: organizationalUnit\nou: {ou}\n" for ou in ous
+    ]
+    out += [f"dn: cn={p},ou=People,{BASE}\nobjectClass: person\ncn: {p}\nsn: {p}\n" for p in people]
+    for c in computers:
+        lines = [
+            f"dn: cn={c.name},ou={c.ou},ou=Servers,{BASE}",
+            "objectClass: computer",
+            f"cn: {c.name}",
+        ]
+        if c.dns:
+            lines.append(f"dNSHostName: {c.dns}")
+        lines.append(f"operatingSystem: {c.os}")
+        if c.service_pack:
+            lines.append(f"operatingSystemServicePack: {c.service_pack}")
+        lines.append(f"userAccountControl: {4096 | (2 if c.disabled else 0)}")
+        if c.last_logon:
+            lines.append(f"lastLogonTimestamp: {filetime(c.last_logon)}")
+        if c.owner:
+            lines.append(f"managedBy: cn={c.owner},ou=People,{BASE}")
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def _certificate(root: Path) -> tuple[Path, Path]:
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_path, key_path = root / "cert.pem", root / "key.pem"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+            serialization.NoEncryption(),
+        )
+    )  # fmt: skip
+    return cert_path, key_path
+
+
+def _config(root: Path, cert: Path, key: Path) -> Path:
+    (root / "db").mkdir()
+    (root / "ad-computer.schema").write_text(SCHEMA)
+    text = f"""include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include {root}/ad-computer.schema
+pidfile {root}/slapd.pid
+modulepath /usr/lib/ldap
+moduleload back_mdb
+TLSCertificateFile {cert}
+TLSCertificateKeyFile {key}
+sizelimit 500
+database mdb
+maxsize 104857600
+suffix "{BASE}"
+rootdn "{ADMIN_DN}"
+rootpw {ADMIN_PASSWORD}
+directory {root}/db
+index objectClass eq
+"""
+    config = root / "slapd.conf"
+    config.write_text(text)
+    return config
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def directory(computers: Sequence[Computer]) -> Iterator[Directory]:
+    """slapd serving ``computers`` until the block ends (``sizelimit 500``: a search
+    returns more only through paged results, as AD's MaxPageSize of 1000 demands)."""
+    root = Path(tempfile.mkdtemp(prefix="kbscan-slapd-"))
+    cert, key = _certificate(root)
+    config = _config(root, cert, key)
+    (root / "data.ldif").write_text(_ldif(computers))
+    subprocess.run(
+        ["slapadd", "-q", "-f", str(config), "-l", str(root / "data.ldif")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    ldap_port, ldaps_port = _free_port(), _free_port()
+    urls = f"ldap://127.0.0.1:{ldap_port}/ ldaps://127.0.0.1:{ldaps_port}/"
+    process = subprocess.Popen(
+        [SLAPD, "-f", str(config), "-h", urls, "-d", "0"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        _wait(process, ldap_port)
+        _wait(process, ldaps_port)
+        yield Directory(ldap_port, ldaps_port, cert, root)
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, 15)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+        if process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, 9)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _wait(process: subprocess.Popen[bytes], port: int) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        if process.poll() is not None:
+            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
+            raise RuntimeError(f"slapd ended at once:\n{err[-2000:]}")
+        time.sleep(0.1)
+    raise RuntimeError(f"slapd did not listen on {port} within 20 s")
