@@ -13,16 +13,14 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import ipaddress
-import os
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.servers import free_port, self_signed, stop_group, wait_listening
 
 BASE = "dc=example,dc=com"
 ADMIN_DN = f"cn=admin,{BASE}"
@@ -117,40 +115,6 @@ def _ldif(computers: Sequence[Computer]) -> str:
     return "\n".join(out)
 
 
-def _certificate(root: Path) -> tuple[Path, Path]:
-    from cryptography import x509
-    from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import rsa
-    from cryptography.x509.oid import NameOID
-
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localhost")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=2))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_path, key_path = root / "cert.pem", root / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
-            serialization.NoEncryption(),
-        )
-    )  # fmt: skip
-    return cert_path, key_path
-
-
 def _config(root: Path, cert: Path, key: Path) -> Path:
     (root / "db").mkdir()
     (root / "ad-computer.schema").write_text(SCHEMA)
@@ -176,53 +140,28 @@ index objectClass eq
     return config
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextlib.contextmanager
 def directory(computers: Sequence[Computer]) -> Iterator[Directory]:
     """slapd serving ``computers`` until the block ends (``sizelimit 500``: a search
     returns more only through paged results, as AD's MaxPageSize of 1000 demands)."""
     root = Path(tempfile.mkdtemp(prefix="kbscan-slapd-"))
-    cert, key = _certificate(root)
+    cert, key = self_signed(root)
     config = _config(root, cert, key)
     (root / "data.ldif").write_text(_ldif(computers))
     subprocess.run(
         ["slapadd", "-q", "-f", str(config), "-l", str(root / "data.ldif")],
         check=True, capture_output=True, timeout=120,
     )  # fmt: skip
-    ldap_port, ldaps_port = _free_port(), _free_port()
+    ldap_port, ldaps_port = free_port(), free_port()
     urls = f"ldap://127.0.0.1:{ldap_port}/ ldaps://127.0.0.1:{ldaps_port}/"
     process = subprocess.Popen(
         [SLAPD, "-f", str(config), "-h", urls, "-d", "0"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:
-        _wait(process, ldap_port)
-        _wait(process, ldaps_port)
+        wait_listening(process, ldap_port, "slapd")
+        wait_listening(process, ldaps_port, "slapd")
         yield Directory(ldap_port, ldaps_port, cert, root)
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, 15)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, 9)
+        stop_group(process)
         shutil.rmtree(root, ignore_errors=True)
-
-
-def _wait(process: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if process.poll() is not None:
-            err = process.stderr.read().decode(errors="replace") if process.stderr else ""
-            raise RuntimeError(f"slapd ended at once:\n{err[-2000:]}")
-        time.sleep(0.1)
-    raise RuntimeError(f"slapd did not listen on {port} within 20 s")

@@ -21,6 +21,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.servers import free_port, stop_group
+
 ADMIN = "kbscan-admin"
 USER = "kbscan-user"
 GROUP = "kbscan-admins"
@@ -45,12 +47,6 @@ class Samba:
     def log(self) -> str:
         logs = sorted(p for p in (self.root / "log").glob("*") if p.is_file())
         return "\n".join(p.read_text(errors="replace")[-4000:] for p in logs)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _run(*args: str, stdin: str | None = None) -> None:
@@ -117,7 +113,7 @@ def samba(*, admin_share: bool = True) -> Iterator[Samba]:
     answers WERR_NOT_ENOUGH_MEMORY)."""
     root = Path(tempfile.mkdtemp(prefix="kbscan-samba-", dir="/tmp"))
     os.chmod(root, 0o755)
-    port = _free_port()
+    port = free_port()
     config = _config(root, port, admin_share)
     _users(config)
     process = subprocess.Popen(
@@ -138,11 +134,5 @@ def samba(*, admin_share: bool = True) -> Iterator[Samba]:
             raise RuntimeError(f"smbd did not listen within 20 s:\n{server.log()}")
         yield server
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, 15)
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(timeout=10)
-        if process.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, 9)
+        stop_group(process)
         shutil.rmtree(root, ignore_errors=True)

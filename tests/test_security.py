@@ -4,8 +4,6 @@ default, and basic authentication over plain HTTP is refused unless allowed."""
 from __future__ import annotations
 
 import base64
-import datetime as dt
-import ipaddress
 import os
 import ssl
 import subprocess
@@ -13,10 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from kbscan import app
 from kbscan.collect.plan import plan_for
@@ -24,6 +18,7 @@ from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.kb.directory import default_source
 from kbscan.model import FailureCategory, Status, Target
 from kbscan.report.formats import OutputFormat
+from tests.servers import self_signed
 from tests.simfleet import PASSWORD, USER, fleet, inventory, variant
 
 
@@ -78,28 +73,6 @@ def test_password_is_not_in_repr_or_failure_messages(kb: object) -> None:
     assert PASSWORD not in result.facts.failure.message
 
 
-def _certificate(tmp: Path) -> tuple[Path, Path]:
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kbscan-test-host")])
-    now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name).issuer_name(name).public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=7))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-                       critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )  # fmt: skip
-    cert_path, key_path = tmp / "host.pem", tmp / "host.key"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                           serialization.PrivateFormat.PKCS8,
-                                           serialization.NoEncryption()))  # fmt: skip
-    return cert_path, key_path
-
-
 @pytest.mark.parametrize(
     ("verify", "bundle", "expected"),
     [(True, False, "refused"), (True, True, "ok"), (False, False, "ok")],
@@ -107,7 +80,7 @@ def _certificate(tmp: Path) -> tuple[Path, Path]:
 def test_https_certificates_are_validated_by_default(
     tmp_path: Path, verify: bool, bundle: bool, expected: str
 ) -> None:
-    cert, key = _certificate(tmp_path)
+    cert, key = self_signed(tmp_path, "kbscan-test-host")
     context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     context.load_cert_chain(cert, key)
     settings = WinrmSettings(username=USER, password=PASSWORD, transport="basic",
