@@ -25,7 +25,7 @@ from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
 from kbscan.inventory_ldap import DirectoryQuery
 from kbscan.kb.library import ImportRequest, import_articles
-from kbscan.model import Protocol
+from kbscan.model import Protocol, ReadBy
 from kbscan.report.console import render_inspection, render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import render_diff, verdict_markdown
@@ -520,11 +520,10 @@ def _report(outcome: app.EvaluateOutcome | app.ScanOutcome, stdout: TextIO, stde
             + f"); facts in {outcome.journal}\n"
         )
         read_by = Counter({f.host: f.facts.collector for f in outcome.evaluation.findings}.values())
-        if len(read_by) > 1 or "smb" in read_by:
-            names = {"winrm": "WinRM", "smb": "SMB"}
+        if len(read_by) > 1 or ReadBy.SMB in read_by:
             stdout.write(
                 "Hosts read over "
-                + ", ".join(f"{names.get(c, c)}: {n}" for c, n in sorted(read_by.items()))
+                + ", ".join(f"{c.label}: {n}" for c, n in sorted(read_by.items()))
                 + "\n"
             )
         if outcome.skipped:

@@ -20,6 +20,7 @@ from kbscan.model import (
     HostFacts,
     OsFacts,
     PendingRename,
+    ReadBy,
     Target,
 )
 from kbscan.versions import FileVersion, parse_version_text
@@ -55,6 +56,14 @@ _BINARY_KEYS = frozenset(
 _OS_KEYS = frozenset({"caption", "version", "csd_version", "service_pack", "product_type"})
 _ARCHES = {a.value: a for a in Arch}
 _CATEGORIES = {c.value: c for c in FailureCategory}
+_READ_BY = {r.value: r for r in ReadBy}
+
+
+def _collector(f: Fields) -> ReadBy:
+    """What read the host; facts without the key were collected elsewhere (offline)."""
+    if f.opt_text("collector") is None:
+        return ReadBy.OFFLINE
+    return f.converted("collector", lambda t: _choice(t, _READ_BY))  # type: ignore[no-any-return]
 
 
 _FAILURE_KEYS = frozenset({"category", "message", "advice"})
@@ -96,7 +105,7 @@ def facts_from_json(data: Any) -> tuple[HostFacts, dict[str, str]]:
     facts = HostFacts(
         host=host,
         collected_at=f.opt_timestamp("collected_at"),
-        collector=f.opt_text("collector") or "offline",
+        collector=_collector(f),
         failure=failure,
         target=_target_from_json(
             host, f.opt_obj("target", allowed=frozenset({"site", "owner", "extra"}))

@@ -34,6 +34,8 @@ class Status(StrEnum):
 _ACTION_STATUSES = frozenset(
     {Status.NEEDS_HOTFIX, Status.NEEDS_SERVICE_PACK, Status.RESTART_PENDING, Status.SUSPECT}
 )
+# The statuses a change board acts on, most pressing first: Status's own order.
+ACTION_STATUSES = tuple(s for s in Status if s.needs_action)
 
 
 class Arch(StrEnum):
@@ -51,6 +53,18 @@ class Protocol(StrEnum):
     WINRM = "winrm"
     SMB = "smb"
     AUTO = "auto"
+
+
+class ReadBy(StrEnum):
+    """What read a host's facts (the ``collector`` of facts.jsonl), and its name in words."""
+
+    WINRM = "winrm"
+    SMB = "smb"
+    OFFLINE = "offline"  # files carried back: a probe script's output, systeminfo, wmic qfe
+
+    @property
+    def label(self) -> str:
+        return {"winrm": "WinRM", "smb": "SMB", "offline": "offline files"}[self.value]
 
 
 SERVICE_UNREADABLE = "UNKNOWN"  # a service whose state query was refused or failed
@@ -190,7 +204,7 @@ class HostFacts:
 
     host: str
     collected_at: datetime | None = None
-    collector: str = "offline"
+    collector: ReadBy = ReadBy.OFFLINE
     failure: CollectionFailure | None = None
     target: Target | None = None
     computer_name: str | None = None

@@ -83,9 +83,7 @@ def scan_in_processes(
         collector = make_collector() if waiting else None
         for target in list(waiting.values()):  # a child died with these in hand
             assert collector is not None
-            lost = failed(
-                target, collector.fault_for(target), "the collecting process ended unexpectedly"
-            )
+            lost = failed(target, collector, "the collecting process ended unexpectedly")
             journal.append(lost)
             _report(lost, results, on_result)
     finally:

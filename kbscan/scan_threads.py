@@ -18,18 +18,20 @@ from typing import Protocol
 
 from kbscan.collect.deadline import WATCHDOG
 from kbscan.collect.interface import Collector
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
+from kbscan.model import CollectionFailure, HostFacts, Target
 
 log = logging.getLogger("kbscan.scan")
 
 
-def failed(target: Target, category: FailureCategory, message: str) -> HostFacts:
-    """The facts of a host whose conversation ended without any: an UNKNOWN record."""
+def failed(target: Target, collector: Collector, message: str) -> HostFacts:
+    """The facts of a host whose conversation ended without any: an UNKNOWN record, the
+    fault of the collector that was talking to it."""
     return HostFacts(
         host=target.host,
         collected_at=datetime.now(UTC),
+        collector=collector.read_by_for(target),
         target=target,
-        failure=CollectionFailure(category, message),
+        failure=CollectionFailure(collector.fault_for(target), message),
     )
 
 
@@ -68,9 +70,7 @@ def collect_threads(
                 result = collect.collect(target, at)
             except Exception as exc:  # a collector bug must cost one host, not the scan
                 log.warning("%s: collector failed: %s", target.host, type(exc).__name__)
-                return failed(
-                    target, collect.fault_for(target), f"collector failed ({type(exc).__name__})"
-                )
+                return failed(target, collect, f"collector failed ({type(exc).__name__})")
             with lock:
                 counters["trips"] += result.round_trips
             pause = backoff * (2**attempt)

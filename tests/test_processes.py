@@ -16,7 +16,7 @@ from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.journal import Journal
-from kbscan.model import FailureCategory, HostFacts, Target
+from kbscan.model import FailureCategory, HostFacts, ReadBy, Target
 from kbscan.report.formats import OutputFormat
 from kbscan.scan import default_processes, scan_targets
 from tests.simfleet import PASSWORD, USER, fleet, variant
@@ -45,6 +45,7 @@ def test_two_processes_judge_as_one(tmp_path: Path) -> None:
 
 class _Collector(Collector):
     fault = FailureCategory.WINRM_FAULT
+    read_by = ReadBy.WINRM
 
     def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
         if target.host == "dies":

@@ -166,10 +166,11 @@ def test_a_collector_that_raises_costs_one_host_not_the_scan(tmp_path: Path) -> 
 
     from kbscan.collect.interface import Collector
     from kbscan.collect.outcome import Collected
-    from kbscan.model import FailureCategory, HostFacts
+    from kbscan.model import FailureCategory, HostFacts, ReadBy
 
     class Buggy(Collector):
         fault = FailureCategory.SMB_FAULT
+        read_by = ReadBy.SMB
 
         def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
             if target.host == "boom":
@@ -184,6 +185,7 @@ def test_a_collector_that_raises_costs_one_host_not_the_scan(tmp_path: Path) -> 
     failure = results["boom"].failure
     assert failure is not None and "RuntimeError" in failure.message
     assert failure.category is FailureCategory.SMB_FAULT  # the collector's own, not WinRM's
+    assert results["boom"].collector is ReadBy.SMB  # read by SMB, not "offline"
 
 
 def test_the_journal_re_judges_to_the_same_verdicts(tmp_path: Path) -> None:

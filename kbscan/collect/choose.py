@@ -18,7 +18,7 @@ from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.registry import COLLECTORS
-from kbscan.model import FailureCategory, Protocol, Target
+from kbscan.model import FailureCategory, Protocol, ReadBy, Target
 
 
 class ProtocolCollector(Collector):
@@ -26,6 +26,7 @@ class ProtocolCollector(Collector):
     worker thread."""
 
     fault = FailureCategory.WINRM_FAULT
+    read_by = ReadBy.WINRM
 
     def __init__(self, plan: CollectionPlan, access: Access) -> None:
         self.plan = plan
@@ -42,6 +43,9 @@ class ProtocolCollector(Collector):
     def fault_for(self, target: Target) -> FailureCategory:
         """A crash is the fault of the collector that was talking to the host."""
         return COLLECTORS[self._talking].kind.fault
+
+    def read_by_for(self, target: Target) -> ReadBy:
+        return COLLECTORS[self._talking].kind.read_by
 
     def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
         protocol = target.protocol or self.access.protocol

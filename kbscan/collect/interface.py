@@ -10,7 +10,7 @@ from typing import ClassVar
 
 from kbscan.collect.outcome import Collected
 from kbscan.errors import InputError
-from kbscan.model import FailureCategory, HostFacts, Target
+from kbscan.model import FailureCategory, HostFacts, ReadBy, Target
 
 
 class Collector(ABC):
@@ -21,6 +21,7 @@ class Collector(ABC):
     """
 
     fault: ClassVar[FailureCategory]
+    read_by: ClassVar[ReadBy]
 
     @abstractmethod
     def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
@@ -28,6 +29,10 @@ class Collector(ABC):
 
     def fault_for(self, target: Target) -> FailureCategory:
         return self.fault
+
+    def read_by_for(self, target: Target) -> ReadBy:
+        """What the facts of a crashed conversation say read the host."""
+        return self.read_by
 
 
 class FactsError(InputError):

@@ -36,6 +36,7 @@ from kbscan.model import (
     HostFacts,
     OsFacts,
     PendingRename,
+    ReadBy,
     Target,
 )
 from kbscan.versions import VersionError, parse_version_text
@@ -375,7 +376,7 @@ def parse_probe_output(
     plan: CollectionPlan,
     target: Target,
     collected_at: datetime,
-    collector: str = "winrm",
+    collector: ReadBy = ReadBy.WINRM,
     advice: Mapping[FailureCategory, str] | None = None,
 ) -> HostFacts:
     """The facts in a probe's output; an UNKNOWN (unparseable output) when it is not one,
@@ -402,7 +403,7 @@ def _printable(text: str) -> str:
 
 
 def _parse(
-    output: bytes, plan: CollectionPlan, target: Target, collected_at: datetime, collector: str
+    output: bytes, plan: CollectionPlan, target: Target, collected_at: datetime, collector: ReadBy
 ) -> HostFacts:
     if len(output) > MAX_OUTPUT_BYTES:
         raise ProbeError(f"output of {len(output)} bytes is larger than {MAX_OUTPUT_BYTES}")

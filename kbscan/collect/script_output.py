@@ -26,9 +26,9 @@ from kbscan.collect.probe import (
 )
 from kbscan.collect.probe_script import COPIES_SUFFIX, OUTPUT_SUFFIX, SCRIPT_FORMAT, copy_name
 from kbscan.errors import InputError
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
+from kbscan.model import CollectionFailure, FailureCategory, HostFacts, ReadBy, Target
 
-COLLECTOR = "offline"
+COLLECTOR = ReadBy.OFFLINE
 # A host read from files its administrator carried back: the fix is on that side.
 ADVICE = {
     FailureCategory.UNPARSEABLE_OUTPUT: "Run the probe script on the host again (or save "

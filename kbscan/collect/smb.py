@@ -39,6 +39,7 @@ from kbscan.model import (
     FileFacts,
     HostFacts,
     OsFacts,
+    ReadBy,
     Target,
 )
 
@@ -138,6 +139,7 @@ class SmbCollector(Collector):
     """Collects what a plan needs from one target at a time; build one per worker."""
 
     fault = FailureCategory.SMB_FAULT
+    read_by = ReadBy.SMB
 
     def __init__(
         self,
@@ -199,7 +201,7 @@ class SmbCollector(Collector):
         return HostFacts(
             host=target.host,
             collected_at=started,
-            collector="smb",
+            collector=ReadBy.SMB,
             target=target,
             failure=CollectionFailure(category, message, ADVICE.get(category)),
             computer_name=read.get("computer_name"),
@@ -266,7 +268,7 @@ class _Conversation:
         return HostFacts(
             host=self.target.host,
             collected_at=started,
-            collector="smb",
+            collector=ReadBy.SMB,
             target=self.target,
             computer_name=facts["computer_name"],
             system_root=facts["system_root"],

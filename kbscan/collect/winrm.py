@@ -37,7 +37,7 @@ from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts, Target
+from kbscan.model import CollectionFailure, FailureCategory, HostFacts, ReadBy, Target
 
 OPERATION_TIMEOUT_FAULT = 2150858793
 log = logging.getLogger("kbscan.winrm")
@@ -116,6 +116,7 @@ class WinrmCollector(Collector):
     per worker thread."""
 
     fault = FailureCategory.WINRM_FAULT
+    read_by = ReadBy.WINRM
 
     def __init__(
         self,
@@ -155,7 +156,7 @@ class WinrmCollector(Collector):
                 failure.transient,
                 answered=guard.phase != "connecting",
             )
-        facts = parse_probe_output(output, self.plan, target, started, "winrm", ADVICE)
+        facts = parse_probe_output(output, self.plan, target, started, ReadBy.WINRM, ADVICE)
         log.debug("%s: %d bytes in %d round trips", target.host, len(output), trips[0])
         return Collected(facts, trips[0], False)
 
@@ -165,7 +166,7 @@ class WinrmCollector(Collector):
         return HostFacts(
             host=target.host,
             collected_at=started,
-            collector="winrm",
+            collector=ReadBy.WINRM,
             target=target,
             failure=CollectionFailure(category, self._scrub(message), ADVICE.get(category)),
         )

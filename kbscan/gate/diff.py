@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kbscan.gate.model import Change, Diff, HostChange
-from kbscan.model import Finding, Status
+from kbscan.model import ACTION_STATUSES, Finding, Status
 
-_OPEN = {Status.NEEDS_HOTFIX, Status.NEEDS_SERVICE_PACK, Status.RESTART_PENDING, Status.SUSPECT}
+_OPEN = set(ACTION_STATUSES)
 _GOOD = {Status.COMPLIANT, Status.NOT_APPLICABLE}
 
 

@@ -26,7 +26,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kbscan.model import BELIEVED_SERVICE_PACK, Finding, KbDefinition, Status
+from kbscan.model import ACTION_STATUSES, BELIEVED_SERVICE_PACK, Finding, KbDefinition, Status
 from kbscan.report.interface import Evaluation
 from kbscan.report.rows import platform_label
 
@@ -41,12 +41,7 @@ STATUS_COLOURS = {
     Status.UNKNOWN: ("D9D9D9", "3A3A3A"),
     Status.NOT_APPLICABLE: ("DDEBF7", "1F4E78"),
 }
-ACTION_ORDER = [
-    Status.NEEDS_SERVICE_PACK,
-    Status.NEEDS_HOTFIX,
-    Status.RESTART_PENDING,
-    Status.SUSPECT,
-]
+ACTION_ORDER = list(ACTION_STATUSES)
 DONE_CHOICES = "Yes,No,Deferred,Not needed"
 SHEETS = ("Summary", "Remediation", "Hosts", "Unreachable", "KB")
 CHART_ROWS = 17

@@ -18,13 +18,14 @@ from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.registry import Registered
 from kbscan.collect.smb import SmbSettings
 from kbscan.collect.winrm import WinrmSettings
-from kbscan.model import FailureCategory, HostFacts, Protocol, Target
+from kbscan.model import FailureCategory, HostFacts, Protocol, ReadBy, Target
 
 
 class _Fake(Collector):
     """Answers as told; remembers who asked it."""
 
     fault: ClassVar[FailureCategory] = FailureCategory.WINRM_FAULT
+    read_by: ClassVar[ReadBy] = ReadBy.WINRM
     answered = True
     calls: ClassVar[list[tuple[str, str, float | None]]] = []
 
@@ -42,6 +43,7 @@ class _Winrm(_Fake):
 
 class _Smb(_Fake):
     fault = FailureCategory.SMB_FAULT
+    read_by = ReadBy.SMB
 
 
 @pytest.fixture
