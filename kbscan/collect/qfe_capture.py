@@ -35,7 +35,7 @@ class QfeRecords:
 
 
 def looks_like_qfe(text: str) -> bool:
-    return re.search(r"(?im)^(?:.*[\s,\"])?HotFixID(?:[\s,=\"].*)?$", text) is not None
+    return re.search(r"(?im)^(?:.*[\s,\"])?HotFixID(?:[\s,=\":].*)?$", text) is not None
 
 
 # The column naming the host: wmic's CSName (Node in /format:csv), PowerShell's Source
@@ -45,10 +45,13 @@ _HOST_COLUMNS = ("csname", "node", "source", "pscomputername")
 
 def parse_qfe(text: str) -> tuple[QfeRecords, ...]:
     """The records per host, in the order the capture names them: wmic qfe in list,
-    table or csv format, and PowerShell's Get-HotFix as a table or exported csv."""
+    table or csv format, and PowerShell's Get-HotFix as a table, a list (Format-List:
+    ``HotFixID    : KB...``) or exported csv."""
     lines = text.replace("\r\r\n", "\n").replace("\r\n", "\n").replace("\r", "\n").split("\n")
     if any(re.match(r"(?i)^\s*HotFixID=", line) for line in lines):
         return _group(_list_records(text))
+    if any(re.match(r"(?i)^\s*HotFixID\s+:", line) for line in lines):  # Format-List
+        return _group(_list_records(re.sub(r"(?m)^[ \t]*(\w+)[ \t]+: ?", r"\1=", text)))
     for index, line in enumerate(lines):
         cells = [c.strip().strip('"').lower() for c in line.split(",")]
         if "hotfixid" in cells:

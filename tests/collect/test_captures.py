@@ -93,6 +93,8 @@ def test_powershell_get_hotfix_as_a_table_and_exported_csv() -> None:
 
     assert read("tyo-fs01.get-hotfix.txt") == [("TYO-FS01", ("KB976902", "KB981506", "KB2425227"))]
     assert read("muc-ws112-hotfixes.csv") == [("MUC-WS112", ("KB976902", "KB2584146", "KB2641653"))]
+    # Get-HotFix | Format-List: "Name   : value" records
+    assert read("srv-fl01.hotfix-list.txt") == [("SRV-FL01", ("KB2849697", "KB2862330"))]
 
 
 def test_a_hosts_systeminfo_and_its_wmic_qfe_are_one_host(tmp_path: Path) -> None:
