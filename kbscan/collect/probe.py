@@ -20,6 +20,7 @@ import codecs
 import contextlib
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
 from kbscan.collect.pe import PeError, read_pe_bytes
@@ -130,7 +131,10 @@ def build_probe(plan: CollectionPlan, *, fetch: bool = False) -> str:
     parts = [*probe_parts(plan), f"echo {MARK.format('end')}"]
     if fetch:
         for f in plan.files:
-            parts.append(f"echo {MARK.format('fetch:' + f.name)}& {_fetch(f.kb_path)}")
+            part = "fetch:" + f.name
+            parts.append(
+                f"echo {MARK.format(part)}& {_fetch(f.kb_path)} & {exit_code_echo(part, (1,))}"
+            )
     return " & ".join(parts)
 
 
@@ -194,25 +198,52 @@ def split_sections(output: bytes) -> list[tuple[str, bytes]]:
     return sections
 
 
-def split_fetched(output: bytes, sizes: dict[str, int]) -> dict[str, bytes]:
-    """The fetched copies: each marker is followed by exactly the size wmic reported.
+@dataclass(frozen=True)
+class FetchedCopy:
+    """A file's copy as ``type`` printed it, or why there is none (the host refused it)."""
 
-    Binary data can hold anything, marker text included, so the copies are cut by size
-    and each next marker must stand exactly where the previous copy ends.
+    data: bytes | None
+    refused: str | None = None
+
+
+def split_fetched(output: bytes, sizes: dict[str, int]) -> dict[str, FetchedCopy]:
+    """The fetched copies: each marker is followed by exactly the size wmic reported,
+    then by the copy's exit code.
+
+    Binary data can hold anything, marker text included, so a copy is cut by size and
+    taken when its exit-code marker stands exactly where it ends. A refused copy (type
+    prints its error on stderr, nothing on stdout) has its exit-code marker at once: the
+    file says so, and the next copy is still found.
     """
     start = output.find(b"==KBSCAN:fetch:")
-    out: dict[str, bytes] = {}
+    out: dict[str, FetchedCopy] = {}
     while start != -1 and start < len(output):
         m = _MARK_RE.match(output, start)
         if m is None or not m.group(1).startswith(b"fetch:"):
             raise ProbeError("a fetched copy is followed by unexpected output")
         name = m.group(1).decode("ascii")[len("fetch:") :]
         size = sizes.get(name, 0)  # no size: wmic found no file, and type printed nothing
-        data = output[m.end() : m.end() + size]
-        out[name] = data
-        start = m.end() + size
-        if start >= len(output):
+        code_mark = MARK.format("rc:fetch:" + name).encode("ascii")
+        end = m.end() + size
+        if output.startswith(code_mark, end):
+            at = end
+            out[name] = FetchedCopy(output[m.end() : end])
+        elif (at := output.find(code_mark, m.end())) != -1:
+            out[name] = FetchedCopy(None, "the host refused the copy")
+        else:  # cut short: what came is kept, and its size says so
+            out[name] = FetchedCopy(output[m.end() : end])
             break
+        code_line = _MARK_RE.match(output, at)
+        assert code_line is not None
+        line_end = output.find(b"\n", code_line.end())
+        code = output[code_line.end() : len(output) if line_end == -1 else line_end].strip()
+        if code not in (b"0", b"") and out[name].data is not None:
+            out[name] = FetchedCopy(
+                None, f"type failed (exit code {code.decode('ascii', 'replace')})"
+            )
+        if line_end == -1:
+            break
+        start = line_end + 1
     return out
 
 
@@ -588,7 +619,7 @@ UNREAD: dict[str, str] = {"": "wmic datafile failed"}  # a file whose query fail
 
 
 def _file(
-    f: ProbeFile, rec: dict[str, str] | None, fetched: bytes | None, system_root: str | None
+    f: ProbeFile, rec: dict[str, str] | None, copy: FetchedCopy | None, system_root: str | None
 ) -> FileFacts:
     path = f.on_host(system_root)
     if rec is UNREAD:
@@ -599,6 +630,9 @@ def _file(
     size = _int(rec.get("FileSize"))
     binary: BinaryInfo | None = None
     binary_error = None
+    fetched = copy.data if copy is not None else None
+    if copy is not None and copy.refused is not None:
+        binary_error = f"could not be copied: {copy.refused}"
     if fetched is not None:
         if size is not None and len(fetched) != size:
             binary_error = f"the fetched copy has {len(fetched)} of {size} bytes"
@@ -614,6 +648,6 @@ def _file(
         size=size,
         modified=parse_wmi_datetime(rec.get("LastModified", "")),
         binary=binary,
-        binary_source=f"copy fetched from {path}" if fetched is not None else None,
+        binary_source=f"copy fetched from {path}" if copy is not None else None,
         binary_error=binary_error,
     )

@@ -362,3 +362,25 @@ def test_reg_captured_alone_reads_a_missing_key_in_any_language(text: str) -> No
 
     assert parse_reg_query(text) is None
     assert parse_reg_keys(text) == []
+
+
+def test_a_refused_fetch_is_said_for_every_file_it_costs() -> None:
+    """A host that refuses ``type`` of its files (deny_read) answers each copy with an
+    error on stderr and nothing on stdout: every present file says the copy was refused,
+    and no fetched file swallows the next one's marker."""
+    from kbscan.app import kb_set
+    from kbscan.simulator.shell import Shell
+    from tests.simfleet import demo_hosts
+
+    plan = plan_for(kb_set("all").kbs)
+    for name in ("lon-ws01", "lon-smtp01"):  # files refused; files fetched
+        host = next(h for h in demo_hosts() if h.host == name)
+        result = Shell(host).run(build_probe(plan, fetch=True))
+        facts = parse_probe_output(bytes(result.stdout), plan, Target(name), WHEN)
+        present = [f for f in facts.files if f.present]
+        assert facts.failure is None and len(present) >= 2, name
+        if host.extra.get("deny_read"):
+            assert all("could not be copied" in (f.binary_error or "") for f in present)
+            assert all(f.binary is None for f in present)
+        else:
+            assert all(f.binary is not None and f.binary_error is None for f in present)
