@@ -7,8 +7,8 @@ values: the host name first, the OS name second, the version third (``5.2.3790 S
 Pack 2 Build 3790``, ``6.1.7600 N/A Build 7600``, ``5.2.3790 Service Pack 2 сборка 3790``),
 the system type a processor word, the Windows folder a drive path, and the hotfixes as
 ``[01]: KB934709`` lines. The list format (cmd's default, or saved from PowerShell as
-UTF-16) and ``/fo csv`` are read; a file may hold several hosts (``systeminfo /s`` in a
-loop).
+UTF-16), ``/fo csv`` and ``/fo table`` are read; a file may hold several hosts
+(``systeminfo /s`` in a loop).
 """
 
 from __future__ import annotations
@@ -88,9 +88,9 @@ def parse_systeminfo(text: str) -> tuple[SystemInfo, ...]:
 
 def _blocks(text: str) -> list[list[Field]]:
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    csv_blocks = _csv_blocks(lines)
-    if csv_blocks:
-        return csv_blocks
+    tabular = _csv_blocks(lines) or _table_blocks(lines)
+    if tabular:
+        return tabular
     runs: list[list[tuple[int, str]]] = [[]]
     for number, line in enumerate(lines, start=1):
         if line.strip():
@@ -156,13 +156,39 @@ def _csv_blocks(lines: list[str]) -> list[list[Field]]:
                 raise SysteminfoError(
                     f"systeminfo's output is cut short: {len(row)} of its {FIELDS} fields", number
                 )
-            fields = []
-            for cell in row:
-                head, *rest = re.split(r",(?=\[\d+\]\s*:)", cell)
-                items = tuple(re.sub(r"^\[\d+\]\s*:\s*", "", r).strip() for r in rest)
-                fields.append(Field(head.strip(), items, number))
-            blocks.append(fields)
+            blocks.append([_cell_field(cell, number) for cell in row])
     return blocks
+
+
+def _table_blocks(lines: list[str]) -> list[list[Field]]:
+    """``systeminfo /fo table``: a header line, a line of ``=`` runs that gives each
+    column's width, and a line a host; a multi-valued cell (hotfixes) is comma-joined as
+    in csv."""
+    for index, line in enumerate(lines[1:], start=1):
+        if not re.fullmatch(r"=+( =+){20,}\s*", line):
+            continue
+        spans = [m.span() for m in re.finditer(r"=+", line)]
+        blocks = []
+        for number, row in enumerate(lines[index + 1 :], start=index + 2):
+            if not row.strip():
+                continue
+            cells = [row[a : b if k + 1 < len(spans) else None].strip()
+                     for k, (a, b) in enumerate(spans)]  # fmt: skip
+            if len(cells) < 3 or not _VERSION.match(cells[2]):
+                continue
+            if len(cells) < MIN_FIELDS:
+                raise SysteminfoError(
+                    f"systeminfo's output is cut short: {len(cells)} of its {FIELDS} fields", number
+                )
+            blocks.append([_cell_field(cell, number) for cell in cells])
+        return blocks
+    return []
+
+
+def _cell_field(cell: str, number: int) -> Field:
+    head, *rest = re.split(r",(?=\[\d+\]\s*:)", cell)
+    items = tuple(re.sub(r"^\[\d+\]\s*:\s*", "", r).strip() for r in rest)
+    return Field(head.strip(), items, number)
 
 
 def _host(fields: list[Field]) -> SystemInfo:
