@@ -19,6 +19,7 @@ from kbscan.model import (
     BELIEVED_SERVICE_PACK,
     SERVICE_UNREADABLE,
     Arch,
+    Branch,
     Evidence,
     FailureCategory,
     FileFacts,
@@ -34,7 +35,7 @@ from kbscan.model import (
 from kbscan.versions import FileVersion
 
 _NO_VERSION = FileVersion(0, 0, 0, 0)
-_BRANCHES = frozenset({"GDR", "QFE", "LDR"})
+_BRANCHES = frozenset(b for b in Branch if b.is_servicing)
 
 # When several files of a row disagree, the finding takes the most pressing status.
 _FILE_PRIORITY = (

@@ -55,6 +55,23 @@ class Protocol(StrEnum):
     AUTO = "auto"
 
 
+class Branch(StrEnum):
+    """A file row's service branch, as an article's table names it or implies: GDR
+    (security fixes only), QFE and LDR (every hotfix), RTM (as released) and WOW (the
+    32-bit file of an x64 package)."""
+
+    GDR = "GDR"
+    QFE = "QFE"
+    LDR = "LDR"
+    RTM = "RTM"
+    WOW = "WOW"
+
+    @property
+    def is_servicing(self) -> bool:
+        """A branch hotfixes are built on (a host's file is on one of them)."""
+        return self in (Branch.GDR, Branch.QFE, Branch.LDR)
+
+
 class ReadBy(StrEnum):
     """What read a host's facts (the ``collector`` of facts.jsonl), and its name in words."""
 
@@ -364,7 +381,7 @@ class FileRow:
     time: str | None
     platform: str  # the Platform column as published: x86, x64, IA-64
     path: str  # where the file lives on the host, %SystemRoot%-relative
-    service_branch: str | None = None  # GDR / QFE / LDR / WOW as the table says or implies
+    service_branch: Branch | None = None  # as the table says or implies
     platforms: tuple[str, ...] = ()  # ids of the platforms the table covers
     branch_note: str | None = None  # why the branch, when it comes from the build
 

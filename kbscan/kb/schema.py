@@ -17,6 +17,7 @@ from kbscan.jsonfields import FieldError, Fields
 from kbscan.kb.interface import KbError
 from kbscan.model import (
     Arch,
+    Branch,
     BranchRange,
     ExcludedProduct,
     FileRow,
@@ -77,7 +78,7 @@ _PLATFORM_KEYS = frozenset(
     }
 )  # fmt: skip
 _ARCH_NAMES = {a.value: a for a in Arch}
-_BRANCHES = ("GDR", "QFE", "LDR", "RTM", "WOW")
+_BRANCHES = {b.value: b for b in Branch}
 
 
 def read_json(path: Path) -> Any:
@@ -487,10 +488,10 @@ def _check_schema_version(f: Fields, supported: int) -> None:
         f.fail("schema_version", f"{version} is not supported (this kbscan reads {supported})")
 
 
-def _branch(text: str) -> str:
+def _branch(text: str) -> Branch:
     if text not in _BRANCHES:
         raise ValueError(f"{text!r} is not one of {', '.join(_BRANCHES)}")
-    return text
+    return _BRANCHES[text]
 
 
 def _arch(text: str) -> Arch:
