@@ -141,19 +141,22 @@ def _captures(
         out = read_script_output(data, path, wanted, modified)
         return [Capture(PROBE, path, out.facts)], list(out.problems)
     text = decode_text(data)
-    if looks_like_qfe(text):
-        return [
-            Capture(QFE, path, _qfe_facts(rec.host or output_host(path), rec.hotfixes, modified))
-            for rec in parse_qfe(text)
-        ], []
-    if looks_like_systeminfo(text):
-        return [
+    found: list[Capture] = []
+    if looks_like_systeminfo(text):  # a file may hold a host's systeminfo and its qfe
+        found += [
             Capture(SYSTEMINFO, path, systeminfo_facts(info, modified))
             for info in parse_systeminfo(text)
-        ], []
-    raise InputError(
-        "not a kbscan probe-script output, a systeminfo output or a wmic qfe output", line=1
-    )
+        ]
+    if looks_like_qfe(text):
+        found += [
+            Capture(QFE, path, _qfe_facts(rec.host or output_host(path), rec.hotfixes, modified))
+            for rec in parse_qfe(text)
+        ]
+    if not found:
+        raise InputError(
+            "not a kbscan probe-script output, a systeminfo output or a wmic qfe output", line=1
+        )
+    return found, []
 
 
 def decode_text(data: bytes) -> str:

@@ -109,6 +109,20 @@ def test_a_hosts_systeminfo_and_its_wmic_qfe_are_one_host(tmp_path: Path) -> Non
     assert qfe_only.status is Status.UNKNOWN and "operating system" in qfe_only.reason
 
 
+def test_a_file_holding_a_hosts_systeminfo_and_its_qfe_gives_both(tmp_path: Path) -> None:
+    """An administrator's `systeminfo > x.txt & wmic qfe get HotFixID >> x.txt`."""
+    both = (CAPTURES / "lon-r2-07.systeminfo.txt").read_bytes() + (
+        b"\r\nHotFixID  \r\nKB981506  \r\nKB2492386  \r\n\r\n"
+    )
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "lon-r2-07.txt").write_bytes(both)
+    outcome = app.judge_offline([tmp_path / "in"], ("KB934709",), tmp_path / "r")
+    assert not outcome.problems
+    (facts,) = {f.host: f.facts for f in outcome.evaluation.findings}.values()
+    assert facts.os is not None and facts.os.service_pack == 2
+    assert facts.hotfixes == ("KB2492386", "KB925398", "KB934709", "KB981506")
+
+
 def _copy(tmp_path: Path, *names: str) -> Path:
     folder = tmp_path / "in"
     folder.mkdir(exist_ok=True)
