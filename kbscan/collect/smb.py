@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from kbscan.collect import probe
 from kbscan.collect.deadline import DeadlineExceeded, Guard, capture_connects, guarded
 from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected, HostFailure
@@ -47,12 +48,13 @@ log = logging.getLogger("kbscan.smb")
 
 CURRENT_VERSION = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion"
 PRODUCT_OPTIONS = r"SYSTEM\CurrentControlSet\Control\ProductOptions"
-SESSION_MANAGER = r"SYSTEM\CurrentControlSet\Control\Session Manager"
+# The keys the WinRM probe reads too, as the remote registry names them (under HKLM).
+SESSION_MANAGER = probe.SESSION_MANAGER.removeprefix("HKLM\\")
 ENVIRONMENT = SESSION_MANAGER + r"\Environment"
 COMPUTER_NAME = r"SYSTEM\CurrentControlSet\Control\ComputerName\ComputerName"
-EXCHANGE_SETUP = r"SOFTWARE\Microsoft\Exchange\Setup"
-UPDATES = r"SOFTWARE\Microsoft\Updates"
-HOTFIX = r"SOFTWARE\Microsoft\Windows NT\CurrentVersion\Hotfix"  # NT 4.0 and 2000
+EXCHANGE_SETUP = probe.EXCHANGE_SETUP.removeprefix("HKLM\\")
+UPDATES = probe.UPDATES_KEY.removeprefix("HKLM\\")
+HOTFIX = probe.HOTFIX_KEY.removeprefix("HKLM\\")  # NT 4.0 and 2000
 CBS_PACKAGES = r"SOFTWARE\Microsoft\Windows\CurrentVersion\Component Based Servicing\Packages"
 MAX_PACKAGES = 20_000  # a 2008 R2 host after years of updates has a few thousand
 # One call for them all where the server has BaseRegQueryMultipleValues; CSDVersion is
