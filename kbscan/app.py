@@ -37,6 +37,7 @@ from kbscan.journal import Journal
 from kbscan.kb.baseline import KbSet, load_kb_set
 from kbscan.kb.directory import default_source
 from kbscan.kb.schema import read_json
+from kbscan.limits import DEFAULTS
 from kbscan.model import (
     CollectionFailure,
     FailureCategory,
@@ -199,7 +200,7 @@ def scan_fleet(
     settings: WinrmSettings,
     *,
     workers: int = DEFAULT_WORKERS,
-    retries: int = 2,
+    retries: int = DEFAULTS.retries,
     resume: bool = False,
     formats: Sequence[OutputFormat] = DEFAULT_FORMATS,
     kb_dir: Path | None = None,

@@ -25,6 +25,7 @@ from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
 from kbscan.inventory_ldap import DirectoryQuery
 from kbscan.kb.library import ImportRequest, import_articles
+from kbscan.limits import DEFAULTS
 from kbscan.model import Protocol, ReadBy
 from kbscan.report.console import render_inspection, render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
@@ -288,15 +289,24 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
         type=int,
         help="collecting processes (when none: the machine's cores, one per 50 hosts at least)",
     )
-    f.add_argument("--retries", type=int, default=2, help="retries for transient network errors")
+    f.add_argument(
+        "--retries", type=int, default=DEFAULTS.retries, help="retries for transient network errors"
+    )
     f.add_argument(
         "--read-timeout",
         type=int,
-        default=30,
+        default=DEFAULTS.read_timeout,
         help="connect and read timeout per HTTP request, seconds",
     )
-    f.add_argument("--operation-timeout", type=int, default=20, help="WS-Man OperationTimeout")
-    f.add_argument("--deadline", type=float, default=120.0, help="seconds per host, all in")
+    f.add_argument(
+        "--operation-timeout",
+        type=int,
+        default=DEFAULTS.operation_timeout,
+        help="WS-Man OperationTimeout",
+    )
+    f.add_argument(
+        "--deadline", type=float, default=DEFAULTS.deadline, help="seconds per host, all in"
+    )
     f.add_argument(
         "--fetch-files",
         action="store_true",

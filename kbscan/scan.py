@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kbscan.collect.interface import Collector
+from kbscan.limits import DEFAULTS
 from kbscan.model import HostFacts, Target
 from kbscan.scan_processes import scan_in_processes
 from kbscan.scan_threads import FactsSink, collect_threads
 
-DEFAULT_WORKERS = 32
+DEFAULT_WORKERS = DEFAULTS.workers
 HOSTS_PER_PROCESS = 50  # below this, another process costs more than it brings
 
 
@@ -45,7 +46,7 @@ def scan_targets(
     journal: FactsSink,
     *,
     workers: int = DEFAULT_WORKERS,
-    retries: int = 2,
+    retries: int = DEFAULTS.retries,
     backoff: float = 1.0,
     done: dict[str, HostFacts] | None = None,
     on_result: Callable[[HostFacts], None] | None = None,

@@ -32,6 +32,7 @@ from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import exchange_version, pending_pairs
 from kbscan.collect.smb_errors import error_code
 from kbscan.hotfix_ids import spellings
+from kbscan.limits import DEFAULTS
 from kbscan.model import (
     SERVICE_UNREADABLE,
     Arch,
@@ -122,8 +123,8 @@ class SmbSettings:
     kerberos: bool = False
     kdc: str | None = None
     port: int = 445
-    read_timeout: float = 30.0
-    deadline: float = 120.0
+    read_timeout: float = float(DEFAULTS.read_timeout)
+    deadline: float = DEFAULTS.deadline
 
     def credentials(self, target: Target) -> tuple[str, str]:
         """(domain, user) of ``DOMAIN\\user`` or ``user@domain``."""

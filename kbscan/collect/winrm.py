@@ -37,6 +37,7 @@ from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
+from kbscan.limits import DEFAULTS
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, ReadBy, Target
 
 OPERATION_TIMEOUT_FAULT = 2150858793
@@ -96,9 +97,9 @@ class WinrmSettings:
     verify_certificates: bool = True
     cert_pem: str | None = None
     cert_key_pem: str | None = None
-    operation_timeout: int = 20
-    read_timeout: int = 30
-    deadline: float = 120.0
+    operation_timeout: int = DEFAULTS.operation_timeout
+    read_timeout: int = DEFAULTS.read_timeout
+    deadline: float = DEFAULTS.deadline
     fetch_files: bool = False
     allow_basic_over_http: bool = False
 
