@@ -7,7 +7,7 @@ CLI turns outcomes and errors into text and exit codes.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -25,15 +25,15 @@ from kbscan.collect.probe_script import ScriptRequest, build_script
 from kbscan.collect.smb import SmbSettings
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.errors import InputError
-from kbscan.evaluate import evaluate
 from kbscan.gate.diff import diff
 from kbscan.gate.exemptions import load_exemptions
 from kbscan.gate.model import Policy, Verdict
 from kbscan.gate.policy import load_policy
-from kbscan.gate.verdict import gate, in_scope
+from kbscan.gate.verdict import gate
 from kbscan.inventory import Inventory, Skipped, read_inventory
 from kbscan.inventory_ldap import DirectoryQuery, is_directory, read_directory
 from kbscan.journal import Journal
+from kbscan.judge import judge as judge_all
 from kbscan.kb.baseline import KbSet, load_kb_set
 from kbscan.kb.directory import default_source
 from kbscan.kb.schema import read_json
@@ -41,11 +41,9 @@ from kbscan.limits import DEFAULTS
 from kbscan.model import (
     CollectionFailure,
     FailureCategory,
-    Finding,
     HostFacts,
     KbDefinition,
     Protocol,
-    Status,
 )
 from kbscan.report.console import Inspection
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
@@ -72,43 +70,12 @@ def kb_set(kb_ids: KbIds, kb_dir: Path | None = None, baseline: Path | None = No
     return load_kb_set(default_source(kb_dir), ids, baseline)
 
 
-def judge_hosts(facts: Iterable[HostFacts], kbs: KbSet) -> tuple[Finding, ...]:
-    """One finding per (host, KB): hosts in order, KBs in the set's order. A host outside
-    the set's scope is in every report, NOT_APPLICABLE for each KB, and says why."""
-    findings = []
-    for host in sorted(facts, key=lambda f: f.host.lower()):
-        for kb in kbs.kbs:
-            finding = evaluate(host, kb, kbs.kbs)
-            if not in_scope(finding, kbs.scope):
-                reason = f"outside the scope of {kbs.name} ({kbs.source})"
-                finding = replace(
-                    finding, status=Status.NOT_APPLICABLE, reason=reason, action=f"None: {reason}."
-                )
-            findings.append(finding)
-    return tuple(findings)
-
-
-def evaluation_of(
-    kbs: KbSet, findings: tuple[Finding, ...], label: str, now: datetime
-) -> Evaluation:
-    single = len(kbs.kbs) == 1 and kbs.source == "command line"
-    return Evaluation(
-        kbs.kbs,
-        findings,
-        label,
-        now,
-        __version__,
-        name="" if single else kbs.file_stem,
-        set_source="" if kbs.source == "command line" else kbs.source,
-    )
-
-
 def judge(
     source: FactsSource, kbs: KbSet, label: str, now: datetime
 ) -> tuple[Evaluation, tuple[InputError, ...]]:
     """Read every host's facts and judge each; bad hosts become UNKNOWN, never vanish."""
     batch = source.read()
-    return evaluation_of(kbs, judge_hosts(batch.facts, kbs), label, now), batch.problems
+    return judge_all(kbs, batch.facts, label, now), batch.problems
 
 
 def _judge_file(path: Path, kbs: KbSet, now: datetime) -> tuple[Evaluation, tuple[InputError, ...]]:
@@ -253,7 +220,7 @@ def scan_fleet(
                     failure=CollectionFailure(FailureCategory.BAD_INVENTORY_ROW, str(problem)),
                 )
             )
-    evaluation = evaluation_of(kbs, judge_hosts(facts, kbs), str(inventory_path), stamp_now)
+    evaluation = judge_all(kbs, facts, str(inventory_path), stamp_now)
     written = write_reports(evaluation, out_dir, formats)
     if inventory.skipped:
         written += (write_skipped(inventory.skipped, out_dir),)
@@ -324,7 +291,7 @@ def judge_offline(
     finally:
         journal.close()
     label = ", ".join(str(p) for p in paths)
-    evaluation = evaluation_of(kbs, judge_hosts(facts, kbs), label, now or datetime.now(UTC))
+    evaluation = judge_all(kbs, facts, label, now or datetime.now(UTC))
     written = write_reports(evaluation, out_dir, formats)
     return EvaluateOutcome(evaluation, (journal.path, *written), tuple(problems))
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
-from kbscan.model import Status
+from kbscan.model import Finding, Status
 
 
 class Treatment(StrEnum):
@@ -40,6 +40,23 @@ class Scope:
     @property
     def everything(self) -> bool:
         return not (self.sites or self.owners or self.tags or self.hosts)
+
+    def admits(self, finding: Finding) -> bool:
+        """Whether the finding's host is in scope: a baseline's and a policy's scope are
+        read alike (names, sites and owners without regard to case; tags by column)."""
+        if self.everything:
+            return True
+        target = finding.facts.target
+        site = (target.site if target else None) or ""
+        owner = (target.owner if target else None) or ""
+        extra = {k.lower(): v for k, v in (target.extra if target else ())}
+        if self.hosts and finding.host.lower() not in {h.lower() for h in self.hosts}:
+            return False
+        if self.sites and site.lower() not in {s.lower() for s in self.sites}:
+            return False
+        if self.owners and owner.lower() not in {o.lower() for o in self.owners}:
+            return False
+        return all(extra.get(key, "").lower() == value.lower() for key, value in self.tags)
 
 
 @dataclass(frozen=True)

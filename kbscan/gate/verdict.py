@@ -6,24 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from kbscan.gate.model import Exemption, HostOutcome, Outcome, Policy, Scope, Treatment, Verdict
+from kbscan.gate.model import Exemption, HostOutcome, Outcome, Policy, Treatment, Verdict
 from kbscan.model import Finding, Status
-
-
-def in_scope(finding: Finding, scope: Scope) -> bool:
-    if scope.everything:
-        return True
-    target = finding.facts.target
-    site = (target.site if target else None) or ""
-    owner = (target.owner if target else None) or ""
-    extra = {k.lower(): v for k, v in (target.extra if target else ())}
-    if scope.hosts and finding.host.lower() not in {h.lower() for h in scope.hosts}:
-        return False
-    if scope.sites and site.lower() not in {s.lower() for s in scope.sites}:
-        return False
-    if scope.owners and owner.lower() not in {o.lower() for o in scope.owners}:
-        return False
-    return all(extra.get(key, "").lower() == value.lower() for key, value in scope.tags)
 
 
 def gate(
@@ -73,7 +57,7 @@ def _outcome(
     """One (host, KB): out of scope, passed, warned, exempted, or failed (with the
     exemption that lapsed, if one did)."""
     host, status, kb_id = finding.host, finding.status, finding.kb_id
-    if not in_scope(finding, policy.scope):
+    if not policy.scope.admits(finding):
         return HostOutcome(host, status, Outcome.OUT_OF_SCOPE, "not in the policy's scope",
                            kb_id=kb_id)  # fmt: skip
     treatment = policy.treat_kb(kb_id, status)

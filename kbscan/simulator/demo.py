@@ -12,9 +12,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from kbscan.app import ScanOutcome, evaluation_of, judge_hosts, scan_fleet, write_reports
+from kbscan.app import ScanOutcome, scan_fleet, write_reports
 from kbscan.collect.smb import impacket_missing
 from kbscan.collect.winrm import WinrmSettings
+from kbscan.judge import judge
 from kbscan.kb.baseline import KbSet
 from kbscan.model import Protocol
 from kbscan.paths import data_dir
@@ -61,8 +62,6 @@ def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) ->
     facts = tuple({f.host: f.facts for f in outcome.evaluation.findings}.values())
     for kb in outcome.evaluation.kbs:
         single = KbSet(kb.id, (kb,), "command line")
-        evaluation = evaluation_of(
-            single, judge_hosts(facts, single), str(inventory), outcome.evaluation.generated_at
-        )
+        evaluation = judge(single, facts, str(inventory), outcome.evaluation.generated_at)
         written += write_reports(evaluation, out_dir, DEFAULT_FORMATS)
     return replace(outcome, written=tuple(written))
