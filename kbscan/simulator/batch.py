@@ -115,10 +115,12 @@ class BatchShell(Shell):
         lowered = expanded.lower()
         if lowered in ("echo off", "setlocal", "endlocal") or lowered.startswith("rem"):
             return
-        result = Result()
-        self.chain(expanded, result)
-        self.run_state.console += result.stdout + result.stderr
-        self.run_state.code = result.code
+        result = Result(code=self.run_state.code)  # ERRORLEVEL lasts from line to line
+        try:
+            self.chain(expanded, result)
+        finally:  # exit /b ends the script, not what the line printed before it
+            self.run_state.console += result.stdout + result.stderr
+            self.run_state.code = result.code
 
     def expand_batch(self, line: str) -> str:
         folder = self.script.rsplit("\\", 1)[0] + "\\"
@@ -237,6 +239,7 @@ class BatchShell(Shell):
     def exit(self, rest: str, out: Result) -> None:
         words = rest.split()
         code = int(words[1]) if len(words) > 1 and words[1].isdigit() else 0
+        out.code = code
         raise _ExitBatch(code)
 
     def wmic(self, rest: str, out: Result) -> None:
