@@ -11,6 +11,7 @@ its host, when the file names one, is UNKNOWN with the reason; the others are ju
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -75,7 +76,10 @@ class CaptureSource(FactsSource):
         return FactsBatch(tuple(facts), tuple(problems))
 
     def files(self) -> list[Path]:
-        """The files given, and those in the folders given (not the HOST.files copies)."""
+        """The files given, and those in the folders given: not the HOST.files copies,
+        and not what kbscan itself put there (the probe script, which writes its outputs
+        beside itself by default, and the reports of an earlier `kbscan offline -o` into
+        the same folder)."""
         found: list[Path] = []
         for path in self.paths:
             if path.is_dir():
@@ -84,6 +88,7 @@ class CaptureSource(FactsSource):
                     for p in path.rglob("*")
                     if p.is_file()
                     and not any(part.endswith(COPIES_SUFFIX) for part in p.relative_to(path).parts)
+                    and not _kbscans_own(p)
                 )
             elif path.is_file():
                 found.append(path)
@@ -219,6 +224,26 @@ def _failed(path: Path, message: str, host: str | None = None) -> HostFacts:
         target=Target(host=name),
         failure=offline_failure(FailureCategory.UNPARSEABLE_OUTPUT, f"{path.name}: {message}"),
     )
+
+
+# The reports kbscan writes (report/*: <set>-findings.csv, ...) and its journals.
+_OWN_FILES = re.compile(
+    r"(?i)^(facts(-\d{8}T\d{6})?\.jsonl|skipped-hosts\.csv"
+    r"|.+-(findings\.(csv|json)|remediation\.xlsx|verdict\.(md|json)|diff\.json))$"
+)
+
+
+def _kbscans_own(path: Path) -> bool:
+    """A file kbscan wrote: its reports by their names, the probe script by its top."""
+    if _OWN_FILES.match(path.name):
+        return True
+    if path.suffix.lower() in (".cmd", ".bat"):
+        try:
+            with path.open("rb") as handle:
+                return b"rem kbscan probe script" in handle.read(200)
+        except OSError:
+            return False
+    return False
 
 
 def _failed_capture(path: Path, message: str) -> Capture:

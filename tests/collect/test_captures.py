@@ -72,6 +72,21 @@ def test_a_file_holding_a_hosts_systeminfo_and_its_qfe_gives_both(tmp_path: Path
     assert facts.hotfixes == ("KB2492386", "KB925398", "KB934709", "KB981506")
 
 
+def test_the_script_and_earlier_reports_in_the_folder_are_not_outputs(
+    probe_outputs: Path, tmp_path: Path
+) -> None:
+    """The script writes its outputs beside itself, and `kbscan offline DIR -o DIR` puts
+    its reports there: judging the folder again reads the outputs alone."""
+    folder = tmp_path / "drop"
+    shutil.copytree(probe_outputs, folder)
+    app.write_probe_script("KB934709", folder / "kbscan-probe.cmd")
+    first = app.judge_offline([folder], ("KB934709",), folder)
+    again = app.judge_offline([folder], ("KB934709",), folder)
+    assert not first.problems and not again.problems
+    hosts = {f.host for f in again.evaluation.findings}
+    assert hosts == {"lon-smtp01", "lon-smtp02", "nyc-smtp03"}
+
+
 def _copy(tmp_path: Path, *names: str) -> Path:
     folder = tmp_path / "in"
     folder.mkdir(exist_ok=True)
