@@ -233,9 +233,14 @@ _OWN_FILES = re.compile(
 )
 
 
+# What a desktop adds to a folder carried from host to host: never anyone's output.
+_SHELL_FILES = frozenset({"thumbs.db", "desktop.ini", ".ds_store"})
+
+
 def _kbscans_own(path: Path) -> bool:
-    """A file kbscan wrote: its reports by their names, the probe script by its top."""
-    if _OWN_FILES.match(path.name):
+    """A file kbscan wrote (its reports by their names, the probe script by its top), or
+    one a desktop's file manager left in the folder."""
+    if _OWN_FILES.match(path.name) or path.name.lower() in _SHELL_FILES:
         return True
     if path.suffix.lower() in (".cmd", ".bat"):
         try:

@@ -80,6 +80,8 @@ def test_the_script_and_earlier_reports_in_the_folder_are_not_outputs(
     folder = tmp_path / "drop"
     shutil.copytree(probe_outputs, folder)
     app.write_probe_script("KB934709", folder / "kbscan-probe.cmd")
+    (folder / "Thumbs.db").write_bytes(b"\xd0\xcf\x11\xe0")  # Explorer was here
+    (folder / "desktop.ini").write_text("[.ShellClassInfo]\r\n")
     first = app.judge_offline([folder], ("KB934709",), folder)
     again = app.judge_offline([folder], ("KB934709",), folder)
     assert not first.problems and not again.problems
