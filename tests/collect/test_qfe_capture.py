@@ -38,3 +38,18 @@ def test_powershell_get_hotfix_as_a_table_and_exported_csv() -> None:
     assert read("muc-ws112-hotfixes.csv") == [("MUC-WS112", ("KB976902", "KB2584146", "KB2641653"))]
     # Get-HotFix | Format-List: "Name   : value" records
     assert read("srv-fl01.hotfix-list.txt") == [("SRV-FL01", ("KB2849697", "KB2862330"))]
+
+
+def test_wmic_qfe_of_xp_xp_x64_vista_and_2008_in_their_languages() -> None:
+    def read(name: str) -> list[tuple[str | None, tuple[str, ...]]]:
+        return [
+            (r.host, r.hotfixes) for r in parse_qfe(decode_text((CAPTURES / name).read_bytes()))
+        ]
+
+    # German XP: wmic's first-run message in German, list format, UTF-16
+    assert read("muc-xp07.qfe.txt") == [("MUC-XP07", ("KB951376-V2", "KB952954"))]
+    # XP x64 through `more`: CR CR LF, ANSI, three columns chosen by the administrator
+    assert read("xp64-cad03.qfe.txt") == [("XP64-CAD03", ("KB934709", "KB936021"))]
+    # French Vista, `list brief`: no CSName, so the file's name says the host
+    assert read("vista-lab04.qfe-brief.txt") == [(None, ("KB948465", "KB955430"))]
+    assert read("par-app01.qfe.csv") == [("PAR-APP01", ("KB955430", "KB2492386"))]
