@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,6 @@ import pytest
 from kbscan.cli import run
 from kbscan.inventory_ldap import DirectoryError, DirectoryQuery, read_directory
 from kbscan.simulator.fleet import SimulatedFleet
-from tests.collect.test_probe_script import _Out
 from tests.ldap_server import (
     ADMIN_DN,
     ADMIN_PASSWORD,
@@ -131,7 +131,7 @@ def test_kbscan_scan_of_an_ou_scans_its_computers_and_lists_the_rest(
     with SimulatedFleet([host], USER, ADMIN_PASSWORD, operation_timeout=0.5) as fleet:
         port = fleet.endpoints["lon-smtp01"][1]
         monkeypatch.setenv("KBSCAN_PASSWORD", ADMIN_PASSWORD)
-        out, err = _Out(), _Out()
+        out, err = io.StringIO(), io.StringIO()
         code = run(
             ["scan", served.url(f"OU=Lab,OU=Servers,{BASE}"), "--kb", "KB934709",
              "--username", USER, "--ldap-user", ADMIN_DN, "--port", str(port), "--ldap-starttls",

@@ -5,6 +5,7 @@ pages and PowerShell's UTF-16), and every way such a file can be bad."""
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 from pathlib import Path
@@ -15,7 +16,6 @@ from kbscan import app
 from kbscan.cli import run
 from kbscan.model import Status
 from kbscan.paths import data_dir
-from tests.collect.test_probe_script import _Out
 from tests.helpers import FIXTURES
 from tests.simfleet import demo_hosts, run_probe_script
 
@@ -98,7 +98,7 @@ def _copy(tmp_path: Path, *names: str) -> Path:
 
 
 def _offline(*args: str) -> tuple[int, str, str]:
-    out, err = _Out(), _Out()
+    out, err = io.StringIO(), io.StringIO()
     code = run(["offline", *args], out, err)
     return code, out.getvalue(), err.getvalue()
 

@@ -217,26 +217,13 @@ def test_the_script_is_plain_cmd_that_windows_2000_runs(script: str) -> None:
 
 def test_cli_probe_script_then_offline(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cmd = tmp_path / "probe.cmd"
-    assert run(["probe-script", "--kb", "KB934709", "-o", str(cmd)], _Out(), _Out()) == 0
+    assert (
+        run(["probe-script", "--kb", "KB934709", "-o", str(cmd)], io.StringIO(), io.StringIO()) == 0
+    )
     run_probe_script([demo_hosts()[0]], cmd.read_bytes().decode(), tmp_path / "outs")
-    out, err = _Out(), _Out()
+    out, err = io.StringIO(), io.StringIO()
     code = run(["offline", str(tmp_path / "outs"), "-o", str(tmp_path / "r")], out, err)
     assert code == 0, err.getvalue()
     assert "facts.jsonl" in out.getvalue()
     line = json.loads((tmp_path / "r" / "facts.jsonl").read_text().splitlines()[0])
     assert line["collector"] == "offline"
-
-
-class _Out:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def getvalue(self) -> str:
-        return "".join(self.parts)
