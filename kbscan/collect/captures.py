@@ -21,7 +21,7 @@ from kbscan.collect.interface import FactsBatch, FactsError, FactsSource
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, ProbeError
 from kbscan.collect.probe_script import COPIES_SUFFIX
-from kbscan.collect.qfe_capture import QfeError, looks_like_qfe, parse_qfe
+from kbscan.collect.qfe_capture import looks_like_qfe, parse_qfe
 from kbscan.collect.script_output import (
     COLLECTOR,
     is_script_output,
@@ -32,7 +32,6 @@ from kbscan.collect.script_output import (
 )
 from kbscan.collect.systeminfo import (
     SystemInfo,
-    SysteminfoError,
     looks_like_systeminfo,
     parse_systeminfo,
 )
@@ -98,22 +97,18 @@ class CaptureSource(FactsSource):
 
     def read_file(self, path: Path) -> tuple[list[Capture], list[InputError]]:
         try:
-            size = path.stat().st_size
-            if size > MAX_OUTPUT_BYTES:
-                raise InputError(f"{size} bytes is larger than {MAX_OUTPUT_BYTES}; refused")
-            data = path.read_bytes()
-            modified = datetime.fromtimestamp(path.stat().st_mtime, UTC)
+            stat = path.stat()
+            data = b"" if stat.st_size > MAX_OUTPUT_BYTES else path.read_bytes()
         except OSError as exc:
             return [], [InputError(f"cannot read: {exc.strerror or exc}", path=str(path))]
-        except InputError as exc:
-            return [_failed_capture(path, exc.message)], [InputError(exc.message, path=str(path))]
         try:
+            if stat.st_size > MAX_OUTPUT_BYTES:
+                raise InputError(f"{stat.st_size} bytes is larger than {MAX_OUTPUT_BYTES}; refused")
+            modified = datetime.fromtimestamp(stat.st_mtime, UTC)
             return _captures(data, path, self.wanted, modified)
-        except (SysteminfoError, QfeError) as exc:
-            error = InputError(exc.message, path=str(path), line=exc.line)
         except ProbeError as exc:
             error = InputError(str(exc), path=str(path))
-        except InputError as exc:
+        except InputError as exc:  # a systeminfo's, a qfe's or a script output's own
             error = InputError(exc.message, path=str(path), line=exc.line)
         return [_failed_capture(path, error.message)], [error]
 

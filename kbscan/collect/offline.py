@@ -17,7 +17,7 @@ from kbscan.collect.pe import PeError, read_pe_file
 from kbscan.errors import InputError
 from kbscan.facts_codec import facts_from_json
 from kbscan.jsonfields import FieldError
-from kbscan.model import CollectionFailure, FailureCategory, HostFacts
+from kbscan.model import CollectionFailure, FailureCategory, FileFacts, HostFacts
 
 MAX_LINE_BYTES = 4 * 1024 * 1024
 MAX_FACTS_FILE_BYTES = 4 * 1024 * 1024
@@ -101,14 +101,22 @@ class FolderFactsSource(FactsSource):
                                            path=str(facts_file)))  # fmt: skip
                 files.append(file_facts)
                 continue
-            try:
-                binary = read_pe_file(copy)
-            except PeError as exc:
-                problems.append(InputError(f"unreadable PE file: {exc.message}", path=str(copy)))
-                files.append(replace(file_facts, binary_error=exc.message, binary_source=str(copy)))
-                continue
-            files.append(replace(file_facts, binary=binary, binary_source=str(copy)))
+            files.append(with_copy(file_facts, copy, problems))
         return replace(facts, files=tuple(files))
+
+
+def with_copy(
+    found: FileFacts, copy: Path, problems: list[InputError], source: str | None = None
+) -> FileFacts:
+    """A file's facts with its collected copy read by pefile: the binary's own version is
+    the strongest evidence; an unreadable copy is an error naming it, said on the file.
+    ``source``: how the reports name where the binary came from (the copy's path)."""
+    try:
+        binary = read_pe_file(copy)
+    except PeError as exc:
+        problems.append(InputError(f"unreadable PE file: {exc.message}", path=str(copy)))
+        return replace(found, binary_error=exc.message, binary_source=str(copy))
+    return replace(found, binary=binary, binary_source=source or str(copy))
 
 
 def open_facts(path: Path) -> FactsSource:

@@ -17,14 +17,12 @@ import re
 from dataclasses import dataclass
 
 from kbscan.collect.probe import parse_wmic_list
+from kbscan.errors import InputError
 from kbscan.hotfix_ids import listed_record
 
 
-class QfeError(ValueError):
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+class QfeError(InputError):
+    """Not a wmic qfe (or Get-HotFix) output."""
 
 
 @dataclass(frozen=True)

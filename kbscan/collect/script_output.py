@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
-from kbscan.collect.pe import PeError, read_pe_file
+from kbscan.collect.offline import with_copy
 from kbscan.collect.plan import CollectionPlan, ProbeFile
 from kbscan.collect.probe import (
     decode,
@@ -221,15 +221,7 @@ def _with_copies(
             problems.append(InputError(f"the copy of {found.path} is missing", path=str(copy)))
             files.append(replace(found, binary_error="its copy is missing beside the output"))
             continue
-        try:
-            binary = read_pe_file(copy)
-        except PeError as exc:
-            problems.append(InputError(f"unreadable PE file: {exc.message}", path=str(copy)))
-            files.append(replace(found, binary_error=exc.message, binary_source=str(copy)))
-            continue
-        files.append(
-            replace(found, binary=binary, binary_source=f"copy {copy.name} of {found.path}")
-        )
+        files.append(with_copy(found, copy, problems, f"copy {copy.name} of {found.path}"))
     return replace(facts, files=tuple(files)), problems
 
 

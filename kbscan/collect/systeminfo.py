@@ -19,6 +19,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
+from kbscan.errors import InputError
 from kbscan.hotfix_ids import listed_record
 from kbscan.model import Arch
 
@@ -38,13 +39,14 @@ _CONTROLLER = re.compile(
 )
 
 
-class SysteminfoError(ValueError):
+class SysteminfoError(InputError):
     """Not systeminfo's output, or cut short; ``line`` is where the problem shows."""
 
-    def __init__(self, message: str, line: int | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.line = line
+
+def _cut_short(fields: int, line: int) -> SysteminfoError:
+    return SysteminfoError(
+        f"systeminfo's output is cut short: {fields} of its {FIELDS} fields", line=line
+    )
 
 
 @dataclass(frozen=True)
@@ -102,10 +104,7 @@ def _blocks(text: str) -> list[list[Field]]:
         fields = _fields(run)
         if len(fields) >= 3 and _VERSION.match(fields[2].value):
             if len(fields) < MIN_FIELDS:
-                raise SysteminfoError(
-                    f"systeminfo's output is cut short: {len(fields)} of its {FIELDS} fields",
-                    run[-1][0],
-                )
+                raise _cut_short(len(fields), run[-1][0])
             blocks.append(fields)
     return blocks
 
@@ -153,9 +152,7 @@ def _csv_blocks(lines: list[str]) -> list[list[Field]]:
     for number, row in enumerate(rows, start=1):
         if len(row) >= 3 and _VERSION.match(row[2].strip()):
             if len(row) < MIN_FIELDS:
-                raise SysteminfoError(
-                    f"systeminfo's output is cut short: {len(row)} of its {FIELDS} fields", number
-                )
+                raise _cut_short(len(row), number)
             blocks.append([_cell_field(cell, number) for cell in row])
     return blocks
 
@@ -177,9 +174,7 @@ def _table_blocks(lines: list[str]) -> list[list[Field]]:
             if len(cells) < 3 or not _VERSION.match(cells[2]):
                 continue
             if len(cells) < MIN_FIELDS:
-                raise SysteminfoError(
-                    f"systeminfo's output is cut short: {len(cells)} of its {FIELDS} fields", number
-                )
+                raise _cut_short(len(cells), number)
             blocks.append([_cell_field(cell, number) for cell in cells])
         return blocks
     return []
@@ -198,7 +193,7 @@ def _host(fields: list[Field]) -> SystemInfo:
     caption = fields[1].value
     if "windows" not in caption.lower():
         raise SysteminfoError(
-            f"the OS name {caption[:80]!r} names no Windows release", fields[1].line
+            f"the OS name {caption[:80]!r} names no Windows release", line=fields[1].line
         )
     later = fields[3:20]
     return SystemInfo(
