@@ -65,7 +65,7 @@ class CaptureSource(FactsSource):
     def read(self) -> FactsBatch:
         problems: list[InputError] = []
         captures: list[Capture] = []
-        for path in self.files():
+        for path in output_files(self.paths):
             found, trouble = self.read_file(path)
             captures += found
             problems += trouble
@@ -73,27 +73,6 @@ class CaptureSource(FactsSource):
         if not facts and not problems:
             problems.append(InputError("holds no host output", path=str(self.paths[0])))
         return FactsBatch(tuple(facts), tuple(problems))
-
-    def files(self) -> list[Path]:
-        """The files given, and those in the folders given: not the HOST.files copies,
-        and not what kbscan itself put there (the probe script, which writes its outputs
-        beside itself by default, and the reports of an earlier `kbscan offline -o` into
-        the same folder)."""
-        found: list[Path] = []
-        for path in self.paths:
-            if path.is_dir():
-                found += sorted(
-                    p
-                    for p in path.rglob("*")
-                    if p.is_file()
-                    and not any(part.endswith(COPIES_SUFFIX) for part in p.relative_to(path).parts)
-                    and not _kbscans_own(p)
-                )
-            elif path.is_file():
-                found.append(path)
-            else:
-                raise FactsError("no such file or folder", path=str(path))
-        return found
 
     def read_file(self, path: Path) -> tuple[list[Capture], list[InputError]]:
         try:
@@ -132,6 +111,28 @@ class CaptureSource(FactsSource):
         if all(c.facts.hotfixes is None for c in group):
             return main
         return replace(main, hotfixes=tuple(sorted(records)))
+
+
+def output_files(paths: Sequence[Path]) -> list[Path]:
+    """The files given, and those in the folders given: not the HOST.files copies,
+    and not what kbscan itself put there (the probe script, which writes its outputs
+    beside itself by default, and the reports of an earlier `kbscan offline -o` into
+    the same folder)."""
+    found: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(
+                p
+                for p in path.rglob("*")
+                if p.is_file()
+                and not any(part.endswith(COPIES_SUFFIX) for part in p.relative_to(path).parts)
+                and not _kbscans_own(p)
+            )
+        elif path.is_file():
+            found.append(path)
+        else:
+            raise FactsError("no such file or folder", path=str(path))
+    return found
 
 
 def _captures(
@@ -250,11 +251,16 @@ def _failed_capture(path: Path, message: str) -> Capture:
     return Capture("unreadable output", path, _failed(path, message))
 
 
+def _short(host: str) -> str:
+    """A host's computer name: a FQDN and its first label are one host."""
+    return host.split(".", 1)[0].lower()
+
+
 def _by_host(captures: list[Capture]) -> dict[str, list[Capture]]:
     """Captures per host: a computer name and a FQDN of it are one host."""
     groups: dict[str, list[Capture]] = {}
     for capture in captures:
-        groups.setdefault(capture.facts.host.split(".")[0].lower(), []).append(capture)
+        groups.setdefault(_short(capture.facts.host), []).append(capture)
     return groups
 
 
@@ -263,10 +269,10 @@ def with_inventory(facts: Sequence[HostFacts], targets: Sequence[Target]) -> tup
     matched by computer name; an inventory host no output is for is UNKNOWN, so a host
     whose administrator never ran the script is in every report, never silently left out.
     """
-    by_name = {f.host.split(".")[0].lower(): f for f in facts}
+    by_name = {_short(f.host): f for f in facts}
     out: list[HostFacts] = []
     for target in targets:
-        found = by_name.pop(target.host.split(".")[0].lower(), None)
+        found = by_name.pop(_short(target.host), None)
         if found is None:
             out.append(
                 HostFacts(
@@ -287,7 +293,7 @@ def with_inventory(facts: Sequence[HostFacts], targets: Sequence[Target]) -> tup
 def kb_ids_of(paths: Sequence[Path]) -> tuple[str, ...]:
     """The KBs the probe-script outputs among ``paths`` were made for, in order."""
     ids: list[str] = []
-    for path in CaptureSource(paths, _NOTHING).files():
+    for path in output_files(paths):
         try:
             with path.open("rb") as handle:
                 head = handle.read(64 * 1024)
@@ -297,6 +303,3 @@ def kb_ids_of(paths: Sequence[Path]) -> tuple[str, ...]:
             with contextlib.suppress(InputError):
                 ids += read_header(head, str(path)).kb_ids
     return tuple(dict.fromkeys(ids))
-
-
-_NOTHING = CollectionPlan(files=(), services=(), exchange=False, hotfix_ids=(), processes=())

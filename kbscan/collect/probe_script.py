@@ -16,6 +16,7 @@ so and `kbscan offline` refuses it rather than judge the 32-bit view.
 
 from __future__ import annotations
 
+import ntpath
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,7 +45,7 @@ class ScriptRequest:
 def copy_name(f: ProbeFile) -> str:
     """The copy's file name in HOST.files: the part name keeps two files of one name in
     different folders apart."""
-    return f"{f.name}_{f.kb_path.rsplit(chr(92), 1)[-1]}"
+    return f"{f.name}_{ntpath.basename(f.kb_path)}"
 
 
 def build_script(request: ScriptRequest) -> str:
@@ -115,7 +116,7 @@ def _literal(path: str) -> str:
 
 def _parts(request: ScriptRequest) -> list[str]:
     tools = " & ".join(
-        f'(if not exist "%SystemRoot%\\system32\\{tool}" echo missing={tool.split(chr(92))[-1]})'
+        f'(if not exist "%SystemRoot%\\system32\\{tool}" echo missing={ntpath.basename(tool)})'
         for tool in TOOLS
     )
     parts = [

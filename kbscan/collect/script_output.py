@@ -51,8 +51,6 @@ class ScriptHeader:
 
 @dataclass(frozen=True)
 class ScriptOutput:
-    host: str  # the computer name the host printed
-    header: ScriptHeader
     facts: HostFacts
     problems: tuple[InputError, ...]
 
@@ -66,7 +64,10 @@ def is_script_output(data: bytes) -> bool:
 
 
 def read_header(data: bytes, path: str) -> ScriptHeader:
-    sections = dict(split_sections(data))
+    return _header(dict(split_sections(data)), path)
+
+
+def _header(sections: dict[str, bytes], path: str) -> ScriptHeader:
     values: dict[str, list[str]] = {}
     for line in decode(sections.get("script", b"")).splitlines():
         key, sep, value = line.strip().partition("=")
@@ -121,10 +122,10 @@ def read_script_output(
 ) -> ScriptOutput:
     """The host's facts as the script read them; a failure (UNKNOWN) with its reason when
     the output is cut short, made for other KBs, or read a 32-bit view of the host."""
-    header = read_header(data, str(path))
     sections = dict(split_sections(data))
+    header = _header(sections, str(path))
     host = decode(sections.get("host", b"")).strip().split("\n")[0].strip()
-    host = host or path.name.split(".")[0]
+    host = host or output_host(path)
     collected_at = _clock(sections.get("time", b"")) or modified
     target = Target(host=host.lower())
     plan = replace(
@@ -150,7 +151,7 @@ def read_script_output(
     elif header.copies:
         facts, copy_problems = _with_copies(facts, plan, path, sections)
         problems += copy_problems
-    return ScriptOutput(host, header, facts, tuple(problems))
+    return ScriptOutput(facts, tuple(problems))
 
 
 def _refusal(
@@ -227,4 +228,4 @@ def _with_copies(
 
 def output_host(path: Path) -> str:
     """The host an unreadable output was for, from its file name (HOST.kbscan.txt)."""
-    return re.split(r"\.", path.name, maxsplit=1)[0] or path.name
+    return path.name.split(".", 1)[0] or path.name

@@ -196,12 +196,13 @@ def _host(fields: list[Field]) -> SystemInfo:
             f"the OS name {caption[:80]!r} names no Windows release", line=fields[1].line
         )
     later = fields[3:20]
+    sp_text = _service_pack_text(version.group(2))
     return SystemInfo(
         host=first.value.split()[0] if first.value else "",
         caption=caption,
         version=version.group(1),
-        service_pack=_service_pack(version.group(2)),
-        service_pack_text=_service_pack_text(version.group(2)),
+        service_pack=_service_pack(sp_text),
+        service_pack_text=sp_text,
         product_type=_product_type(caption, fields[4].value if len(fields) > 4 else ""),
         architecture=next((a for f in later if (a := _architecture(f.value)) is not None), None),
         windows_directory=next(
@@ -212,22 +213,20 @@ def _host(fields: list[Field]) -> SystemInfo:
     )
 
 
-def _service_pack(rest: str) -> int:
-    """``Service Pack 2 Build 3790`` is 2; ``N/A Build 7600`` (any language) is 0: the
-    last word and number are the build, a number before them the service pack."""
-    words = rest.split()
-    if len(words) >= 2 and words[-1].isdigit():
-        words = words[:-2]
-    numbers = [w for w in words if w.isdigit()]
-    return int(numbers[-1]) if numbers else 0
-
-
 def _service_pack_text(rest: str) -> str | None:
+    """``Service Pack 2 Build 3790`` is "Service Pack 2"; ``N/A Build 7600`` (any
+    language) is None: the last word and number are the build, what comes before them
+    names the service pack when it holds a number."""
     words = rest.split()
     if len(words) >= 2 and words[-1].isdigit():
         words = words[:-2]
     text = " ".join(words)
     return text if any(c.isdigit() for c in text) else None
+
+
+def _service_pack(text: str | None) -> int:
+    numbers = [w for w in (text or "").split() if w.isdigit()]
+    return int(numbers[-1]) if numbers else 0
 
 
 def _product_type(caption: str, configuration: str) -> int:
