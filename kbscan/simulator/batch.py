@@ -71,21 +71,25 @@ def run_batch(
 
 
 def _logical_lines(text: str) -> list[str]:
-    """Lines, with a parenthesised block that spans lines joined into one (its lines are
-    commands in sequence, as cmd runs them)."""
+    """Lines, with a parenthesised block that spans lines joined into one: its lines are
+    commands in sequence, as cmd runs them (``a (`` + ``b`` + ``)`` is ``a (b)``,
+    ``a (`` + ``b`` + ``c`` + ``)`` is ``a (b & c)``)."""
     out: list[str] = []
-    pending = ""
+    block: list[str] = []
     for raw in text.replace("\r\n", "\n").split("\n"):
         line = raw.strip()
         if not line:
             continue
-        pending = f"{pending} & {line}" if pending else line
-        if pending.endswith("(") or _depth(pending) > 0:
+        block.append(line)
+        if _depth(" ".join(block)) > 0:
             continue
-        out.append(pending.replace("( & ", "(").replace(" & )", ")"))
-        pending = ""
-    if pending:
-        out.append(pending)
+        if len(block) == 1:
+            out.append(block[0])
+        else:
+            out.append(block[0] + " & ".join(block[1:-1]) + block[-1])
+        block = []
+    if block:
+        out.append(" & ".join(block))
     return out
 
 
