@@ -32,8 +32,7 @@ from kbscan.collect.script_output import (
 )
 from kbscan.collect.systeminfo import (
     SystemInfo,
-    looks_like_systeminfo,
-    parse_systeminfo,
+    systeminfo_hosts,
 )
 from kbscan.errors import InputError
 from kbscan.model import FailureCategory, HostFacts, OsFacts, Target
@@ -143,11 +142,10 @@ def _captures(
         return [Capture(PROBE, path, out.facts)], list(out.problems)
     text = decode_text(data)
     found: list[Capture] = []
-    if looks_like_systeminfo(text):  # a file may hold a host's systeminfo and its qfe
-        found += [
-            Capture(SYSTEMINFO, path, systeminfo_facts(info, modified))
-            for info in parse_systeminfo(text)
-        ]
+    found += [  # a file may hold a host's systeminfo and its qfe
+        Capture(SYSTEMINFO, path, systeminfo_facts(info, modified))
+        for info in systeminfo_hosts(text)
+    ]
     if looks_like_qfe(text):
         found += [
             Capture(QFE, path, _qfe_facts(rec.host or output_host(path), rec.hotfixes, modified))

@@ -72,20 +72,19 @@ class SystemInfo:
     line: int  # where this host's block starts
 
 
-def looks_like_systeminfo(text: str) -> bool:
-    """A block of label/value lines whose third value is a Windows version."""
-    try:
-        return bool(_blocks(text))
-    except SysteminfoError:
-        return True  # a systeminfo block, but cut short: parse_systeminfo says so
+def systeminfo_hosts(text: str) -> tuple[SystemInfo, ...]:
+    """Every host of the systeminfo blocks in the text (blocks of label/value lines whose
+    third value is a Windows version); none when it holds none; SysteminfoError when a
+    block is cut short."""
+    return tuple(_host(fields) for fields in _blocks(text))
 
 
 def parse_systeminfo(text: str) -> tuple[SystemInfo, ...]:
     """Every host in the text; SysteminfoError when there is none or one is cut short."""
-    blocks = _blocks(text)
-    if not blocks:
+    hosts = systeminfo_hosts(text)
+    if not hosts:
         raise SysteminfoError("no systeminfo block (host name, OS name, OS version) found")
-    return tuple(_host(fields) for fields in blocks)
+    return hosts
 
 
 def _blocks(text: str) -> list[list[Field]]:
