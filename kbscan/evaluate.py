@@ -32,6 +32,7 @@ from kbscan.model import (
     PlatformRequirement,
     Status,
 )
+from kbscan.remediation import package, prerequisite, restart_impact, restart_phrase
 from kbscan.versions import FileVersion
 
 _NO_VERSION = FileVersion(0, 0, 0, 0)
@@ -123,7 +124,15 @@ class _Judge:
         return self.chosen
 
     def finding(
-        self, status: Status, reason: str, action: str, *, staged: bool = False, **kw: object
+        self,
+        status: Status,
+        reason: str,
+        action: str,
+        *,
+        staged: bool = False,
+        service_pack: int | None = None,
+        row: FileRow | None = None,
+        **kw: object,
     ) -> Finding:
         restart = self.kb.restart
         server = (status is Status.RESTART_PENDING and staged) or restart.computer
@@ -135,11 +144,15 @@ class _Judge:
             action=action,
             facts=self.facts,
             platform=self.chosen,
+            service_pack=service_pack,
+            row=row,
             staged=staged,
             server_restart=server,
-            restart_impact=_restart_impact(self.kb, status is Status.RESTART_PENDING and staged),
+            restart_impact=restart_impact(self.kb, status is Status.RESTART_PENDING and staged),
             hotfix_recorded=self.hotfix_recorded(),
             inventory_disagrees=_belief_disagrees(self.facts),
+            package=package(self.kb, status, self.chosen, service_pack, row),
+            prerequisite=prerequisite(self.kb, status, self.chosen),
             **kw,  # type: ignore[arg-type]
         )
 
@@ -288,7 +301,7 @@ class _Judge:
             + " or ".join(f"SP{p}" for p in ctx.need.service_packs)
             + (f" (whether it applies is open: {unsure.reason})" if unsure else ""),
             f"Install {self.platform.name} Service Pack {remedy} first, then {package}; "
-            f"then {_restart_phrase(self.kb)}.",
+            f"then {restart_phrase(self.kb)}.",
             decided_by=Evidence.HOST_FACTS,
             service_pack=ctx.service_pack,
             architecture=ctx.architecture,
@@ -391,14 +404,14 @@ class _Judge:
             return "None."
         if status is Status.NEEDS_HOTFIX:
             package = self.package(ctx.service_pack, ctx.architecture, worst.row.service_branch)
-            return f"Install {package}; then {_restart_phrase(self.kb)}."
+            return f"Install {package}; then {restart_phrase(self.kb)}."
         if status is Status.RESTART_PENDING:
             if worst.staged:
                 return (
                     "Restart the server: the file replacement is staged and completes at boot; "
                     "then rescan."
                 )
-            phrase = _restart_phrase(self.kb)
+            phrase = restart_phrase(self.kb)
             return f"{phrase[0].upper()}{phrase[1:]}; then rescan."
         if status is Status.SUSPECT:
             return f"Investigate before approving any change: {worst.reason}."
@@ -666,26 +679,3 @@ def _find_file(facts: HostFacts, kb_path: str) -> FileFacts | None:
         if _same_path(kb_path, f.path, facts.system_root):
             return f
     return None
-
-
-def _restart_impact(kb: KbDefinition, staged: bool) -> str:
-    """The remediation's "Restart impact": what the change window must restart."""
-    if staged:
-        return "Server restart (the file replacement completes at boot)"
-    if kb.restart.computer:
-        return "Server restart"
-    names = " and ".join(f"{s.display_name} ({s.name})" for s in kb.restart.services)
-    if not names:
-        return "None"
-    return names + (" and every service that depends on it" if kb.restart.dependents else "")
-
-
-def _restart_phrase(kb: KbDefinition) -> str:
-    if kb.restart.computer:
-        return "restart the server"
-    names = " and ".join(f"the {s.display_name} service ({s.name})" for s in kb.restart.services)
-    if not names:
-        return "no restart is needed"
-    return f"restart {names}" + (
-        " and every service that depends on it" if kb.restart.dependents else ""
-    )

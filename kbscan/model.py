@@ -30,10 +30,16 @@ class Status(StrEnum):
     def needs_action(self) -> bool:
         return self in _ACTION_STATUSES
 
+    @property
+    def severity(self) -> int:
+        """0 for the most pressing status: sort by it to put the worst first."""
+        return _SEVERITY[self]
+
 
 _ACTION_STATUSES = frozenset(
     {Status.NEEDS_HOTFIX, Status.NEEDS_SERVICE_PACK, Status.RESTART_PENDING, Status.SUSPECT}
 )
+_SEVERITY = {status: rank for rank, status in enumerate(Status)}
 # The statuses a change board acts on, most pressing first: Status's own order.
 ACTION_STATUSES = tuple(s for s in Status if s.needs_action)
 
@@ -600,6 +606,8 @@ class Finding:
     server_restart: bool = False  # the work ends with a restart of the whole server
     restart_impact: str = "None"  # "Server restart", "IIS Admin (IISADMIN) and ...", "None"
     hotfix_recorded: bool | None = None  # the KB's installed-update record; None: not read
+    package: str | None = None  # "KB934709 for Windows Server 2003 SP2 x64 (...)"
+    prerequisite: str = "None stated"  # "Install ... SP2 first", "SP1 or SP2 (met)"
     # Where the inventory's belief (the directory's operatingSystemServicePack) is not
     # what the host reported: stale directory data, worth a column, never a verdict.
     inventory_disagrees: str | None = None

@@ -26,9 +26,9 @@ class Inspection:
 
 def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -> str:
     """Counts by status, then the hosts that need someone's attention, worst first."""
-    if evaluation.is_set:
+    if evaluation.several:
         return render_set_summary(evaluation, max_hosts=max_hosts)
-    kb = evaluation.kb
+    kb = evaluation.kbs[0]
     lines = [
         f"{kb.id}: {kb.title}",
         f"{len(evaluation.findings)} hosts judged from {evaluation.source}",

@@ -49,7 +49,7 @@ def verdict_to_json(ev: Evaluation) -> dict[str, Any]:
         "status_counts": {s.value: n for s, n in ev.counts().items()},
         "failing_hosts": [
             {"host": h.host, "status": h.status.value, "reason": h.reason}
-            | ({"kb": h.kb_id} if ev.is_set else {})
+            | ({"kb": h.kb_id} if ev.several else {})
             for h in v.failing
         ],
         "exemptions_used": [_exemption(e) for e in v.exemptions_used],
@@ -81,7 +81,7 @@ def verdict_markdown(ev: Evaluation) -> str:
     counts = ev.counts()
     lines += ["", "| status | hosts |", "|---|---|"]
     lines += [f"| {s.value} | {n} |" for s, n in counts.items() if n]
-    if v.failing and ev.is_set:
+    if v.failing and ev.several:
         lines += ["", "Failing hosts:", "", "| host | KB | status | reason |", "|---|---|---|---|"]
         lines += [
             f"| {_md(h.host)} | {h.kb_id} | {h.status.value} | {_md(h.reason)} |"
@@ -155,8 +155,8 @@ def diff_to_json(ev: Evaluation) -> dict[str, Any]:
     return {
         **(
             {"baseline": ev.stem, "kbs": [kb.id for kb in ev.kbs]}
-            if ev.is_set
-            else {"kb": ev.kb.id}
+            if ev.several
+            else {"kb": ev.kbs[0].id}
         ),
         "before": d.before_source,
         "after": d.after_source,
@@ -164,7 +164,7 @@ def diff_to_json(ev: Evaluation) -> dict[str, Any]:
         "hosts": [
             {
                 "host": h.host,
-                **({"kb": h.kb_id} if ev.is_set else {}),
+                **({"kb": h.kb_id} if ev.several else {}),
                 "change": h.change.value,
                 "before": h.before.value if h.before else None,
                 "after": h.after.value if h.after else None,
@@ -188,7 +188,7 @@ def render_diff(ev: Evaluation) -> str:
         for h in interesting:
             rows.append(
                 (
-                    printable(h.host)[:40] + (f" {h.kb_id}" if ev.is_set else ""),
+                    printable(h.host)[:40] + (f" {h.kb_id}" if ev.several else ""),
                     h.change.value,
                     h.before.value if h.before else "-",
                     h.after.value if h.after else "-",

@@ -6,10 +6,12 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from pathlib import Path
 
 from kbscan.errors import KbscanError
 from kbscan.gate.model import Diff, Verdict
+from kbscan.host_plan import HostPlan, host_plans
 from kbscan.model import Finding, KbDefinition, Status
 
 
@@ -35,16 +37,16 @@ class Evaluation:
     name: str = ""  # the set's file-name stem: the KB id, or the baseline's name
     set_source: str = ""  # the baseline file, when there is one
 
-    @property
-    def is_set(self) -> bool:
-        return len(self.kbs) > 1
+    @cached_property
+    def plans(self) -> tuple[HostPlan, ...]:
+        """Each host's findings and the window they add up to, hosts by name."""
+        plans = host_plans(self.findings, {kb.id: kb for kb in self.kbs})
+        return tuple(sorted(plans, key=lambda p: p.host.lower()))
 
     @property
-    def kb(self) -> KbDefinition:
-        """The KB of a single-KB evaluation."""
-        if self.is_set:
-            raise ValueError("an evaluation of several KBs has no single KB")
-        return self.kbs[0]
+    def several(self) -> bool:
+        """Whether a host has a row per KB: what a set of one never needs to say."""
+        return len(self.kbs) > 1
 
     @property
     def stem(self) -> str:

@@ -28,7 +28,7 @@ class JsonReport(ReportFormat):
 
 def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
     """The judged fleet: one finding per (host, KB); a set names its KBs, one KB as ever."""
-    if evaluation.is_set or evaluation.set_source:
+    if evaluation.several or evaluation.set_source:
         head: dict[str, Any] = {
             "baseline": evaluation.stem,
             "baseline_file": evaluation.set_source or None,
@@ -38,9 +38,9 @@ def evaluation_to_json(evaluation: Evaluation) -> dict[str, Any]:
         }
     else:
         head = {
-            "kb": evaluation.kb.id,
-            "kb_title": evaluation.kb.title,
-            "kb_file": evaluation.kb.origin,
+            "kb": evaluation.kbs[0].id,
+            "kb_title": evaluation.kbs[0].title,
+            "kb_file": evaluation.kbs[0].origin,
         }
     return {
         **head,

@@ -15,7 +15,8 @@ from kbscan import app
 from kbscan.evaluate import evaluate
 from kbscan.model import KbDefinition, OsFacts, Status, Target
 from kbscan.paths import data_dir
-from kbscan.report.excel import SHEETS, STATUS_COLOURS
+from kbscan.report.excel import SHEETS
+from kbscan.report.excel_cells import STATUS_COLOURS
 from kbscan.report.formats import OutputFormat
 from kbscan.report.interface import Evaluation
 from kbscan.report.workbook import ExcelReport
