@@ -6,6 +6,7 @@ CLI turns outcomes and errors into text and exit codes.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -18,6 +19,7 @@ from kbscan.collect.access import Access
 from kbscan.collect.captures import CaptureSource, kb_ids_of, with_inventory
 from kbscan.collect.choose import ProtocolCollector
 from kbscan.collect.interface import FactsSource
+from kbscan.collect.kerberos import kerberos_logon
 from kbscan.collect.offline import open_facts
 from kbscan.collect.pe import PeError, read_pe_file
 from kbscan.collect.plan import plan_for
@@ -196,17 +198,18 @@ def scan_fleet(
     if on_start is not None:
         on_start(sum(1 for t in targets if t.host.lower() not in done))
     try:
-        results, stats = scan_targets(
-            targets,
-            lambda: ProtocolCollector(plan, access),
-            journal,
-            workers=workers,
-            retries=retries,
-            done=done,
-            on_result=on_result,
-            deadline=settings.deadline,
-            processes=processes or default_processes(len(targets) - len(done)),
-        )
+        with logged_on(settings):
+            results, stats = scan_targets(
+                targets,
+                lambda: ProtocolCollector(plan, access),
+                journal,
+                workers=workers,
+                retries=retries,
+                done=done,
+                on_result=on_result,
+                deadline=settings.deadline,
+                processes=processes or default_processes(len(targets) - len(done)),
+            )
     finally:
         journal.close()
     facts = [results[t.host.lower()] for t in targets]
@@ -296,12 +299,20 @@ def judge_offline(
     return EvaluateOutcome(evaluation, (journal.path, *written), tuple(problems))
 
 
+def logged_on(settings: WinrmSettings) -> contextlib.AbstractContextManager[object]:
+    """The scan's Kerberos ticket while it runs (one logon for the fleet), or nothing."""
+    if settings.transport != "kerberos":
+        return contextlib.nullcontext()
+    return kerberos_logon(settings.username, settings.password)
+
+
 def smb_settings_like(settings: WinrmSettings) -> SmbSettings:
     """SMB with the WinRM account, transport (Kerberos or NTLM) and per-host bounds."""
     return SmbSettings(
         username=settings.username,
         password=settings.password,
         kerberos=settings.transport == "kerberos",
+        kdc=settings.kdc,
         read_timeout=float(settings.read_timeout),
         deadline=settings.deadline,
     )

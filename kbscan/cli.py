@@ -256,6 +256,11 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
     c = p.add_argument_group("connection")
     c.add_argument("--username", help="account (DOMAIN\\user); an inventory column wins")
     c.add_argument("--transport", default="ntlm", choices=TRANSPORTS, help="authentication")
+    c.add_argument(
+        "--kdc",
+        help="Kerberos: the KDC SMB asks for service tickets (default: the domain's name, "
+        "as AD's DNS resolves it to its domain controllers)",
+    )
     c.add_argument("--https", action="store_true", help="connect over HTTPS (port 5986)")
     c.add_argument(
         "--port", type=int, help="default port (5985 http, 5986 https; WinRM 1.1: 80/443)"
@@ -495,6 +500,7 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         deadline=args.deadline,
         fetch_files=args.fetch_files,
         allow_basic_over_http=args.allow_basic_over_http,
+        kdc=args.kdc,
     )
     formats = [OutputFormat(f) for f in args.formats] if args.formats else DEFAULT_FORMATS
     with Progress(stderr, args.no_progress) as progress:

@@ -13,7 +13,10 @@ import sys
 from kbscan.errors import KbscanError
 
 PASSWORD_ENV = "KBSCAN_PASSWORD"
-NO_PASSWORD_TRANSPORTS = ("kerberos", "certificate")
+NO_PASSWORD_TRANSPORTS = ("certificate",)
+# Kerberos logs on with a password where one is given (the environment or the keyring),
+# else with the operator's ticket cache: never a prompt.
+TICKET_TRANSPORTS = ("kerberos",)
 
 
 class CredentialError(KbscanError):
@@ -43,6 +46,8 @@ def obtain_password(
                 f"no password for {username!r} in keyring service {keyring_service!r}"
             )
         return str(found)
+    if transport in TICKET_TRANSPORTS:
+        return None
     if sys.stdin is not None and sys.stdin.isatty():
         return getpass.getpass(f"Password for {username or 'the scan account'}: ")
     raise CredentialError(

@@ -27,6 +27,7 @@ from typing import Any
 from kbscan.collect import probe
 from kbscan.collect.deadline import DeadlineExceeded, Guard, capture_connects, guarded
 from kbscan.collect.interface import Collector
+from kbscan.collect.kerberos import fetch_service_ticket, refusal
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import exchange_version, pending_pairs
@@ -323,7 +324,10 @@ class _Conversation:
         self._at("logging on")
         domain, user = s.credentials(self.target)
         if s.kerberos:
-            conn.kerberosLogin(user, s.password or "", domain, kdcHost=s.kdc)
+            fetch_service_ticket("cifs", self.target.host)
+            # the scan's ticket (collect/kerberos.py) is in KRB5CCNAME: impacket takes its
+            # TGT from there and asks the KDC for cifs/HOST; never a logon of its own
+            conn.kerberosLogin(user, "", domain, kdcHost=s.kdc or domain, useCache=True)
         else:
             conn.login(user, s.password or "", domain)
         self.guard.phase = "reading"
@@ -603,6 +607,8 @@ def _classify(exc: Exception, guard: Guard, target: Target, step: str) -> HostFa
     if guard.expired or isinstance(exc, DeadlineExceeded) or guard.remaining() <= 0.05:
         guard.expire()
         return HostFailure(FailureCategory.TIMEOUT, guard.expired_phase or guard.describe())
+    if (said := refusal(exc)) is not None:
+        return HostFailure(FailureCategory.REFUSED_CREDENTIALS, said)
     code = error_code(exc)
     if code in _REFUSED_LOGON:
         return HostFailure(FailureCategory.REFUSED_CREDENTIALS, _REFUSED_LOGON[code])

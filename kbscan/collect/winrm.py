@@ -34,6 +34,7 @@ from kbscan.collect.deadline import (
     mount,
 )
 from kbscan.collect.interface import Collector
+from kbscan.collect.kerberos import principal_of, refusal
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
@@ -102,6 +103,7 @@ class WinrmSettings:
     deadline: float = DEFAULTS.deadline
     fetch_files: bool = False
     allow_basic_over_http: bool = False
+    kdc: str | None = None  # Kerberos: where SMB asks for service tickets
 
     def endpoint(self, target: Target) -> str:
         scheme = target.scheme or self.scheme
@@ -193,14 +195,19 @@ class WinrmCollector(Collector):
             protocol = Protocol(
                 endpoint=s.endpoint(target),
                 transport=_PYWINRM_TRANSPORTS.get(transport, transport),  # type: ignore[arg-type]
-                username=target.username or s.username,
-                password=s.password,
+                # Kerberos names the account user@REALM; the ticket is the scan's, no password
+                username=principal_of(target.username or s.username)
+                if transport == "kerberos"
+                else target.username or s.username,
+                password=None if transport == "kerberos" else s.password,
                 server_cert_validation="validate" if s.verify_certificates else "ignore",
                 ca_trust_path=s.ca_bundle,  # type: ignore[arg-type]  # None: requests' own bundle, no env surprises
                 cert_pem=s.cert_pem,
                 cert_key_pem=s.cert_key_pem,
                 read_timeout_sec=s.read_timeout,
                 operation_timeout_sec=s.operation_timeout,
+                # the host's service principal is HTTP/ its name, whatever address is dialled
+                kerberos_hostname_override=target.host if transport == "kerberos" else None,
             )
             _guard_session(protocol, guard)
             guard.operation = "opening the shell"
@@ -303,6 +310,8 @@ def _classify(exc: Exception, guard: Guard, target: Target) -> HostFailure:
             FailureCategory.UNPARSEABLE_OUTPUT if exc.too_large else FailureCategory.WINRM_FAULT
         )
         return HostFailure(category, str(exc))
+    if (said := refusal(exc)) is not None:  # by Kerberos' own number
+        return HostFailure(FailureCategory.REFUSED_CREDENTIALS, said)
     if isinstance(exc, (InvalidCredentialsError, PermissionError)):  # requests_ntlm: no challenge
         return HostFailure(
             FailureCategory.REFUSED_CREDENTIALS, "the server rejected the credentials (HTTP 401)"

@@ -34,6 +34,7 @@ class SimulatedFleet:
         operation_timeout: float = 2.0,
         tls: ssl.SSLContext | None = None,
         smb: bool = False,
+        keytab: Path | None = None,
     ) -> None:
         self.hosts = hosts
         self.username = username
@@ -43,6 +44,9 @@ class SimulatedFleet:
         self.running: dict[str, SimulatedHost] = {}
         self.endpoints: dict[str, tuple[str, int]] = {}
         self.smb = smb
+        # A Kerberos realm's keytab: each host then also accepts tickets for HTTP/HOST
+        # and cifs/HOST, as a domain member does.
+        self.keytab = keytab
         self.smb_running: dict[str, Any] = {}  # host -> SmbEndpoint
         self.smb_endpoints: dict[str, tuple[str, int]] = {}
 
@@ -61,6 +65,10 @@ class SimulatedFleet:
         self._user_file.close()
         self._previous_user_file = os.environ.get("NTLM_USER_FILE")
         os.environ["NTLM_USER_FILE"] = self._user_file.name
+        # Kerberos: MIT's acceptor (through pyspnego) reads the hosts' keys from $KRB5_KTNAME
+        self._previous_keytab = os.environ.get("KRB5_KTNAME")
+        if self.keytab is not None:
+            os.environ["KRB5_KTNAME"] = str(self.keytab)
         self._acceptor = Acceptor()
         self._reserved: list[socket.socket] = []  # the down hosts' ports
         if self.smb:
@@ -76,6 +84,7 @@ class SimulatedFleet:
                 operation_timeout=self.operation_timeout,
                 tls=self.tls,
                 acceptor=self._acceptor,
+                kerberos=self.keytab is not None,
             )
             self.running[host.host] = sim
             self.endpoints[host.host] = (str(sim.address), int(sim.port))
@@ -104,6 +113,8 @@ class SimulatedFleet:
         for reserved in self._reserved:
             reserved.close()
         self._reserved.clear()
+        if self.keytab is not None:
+            _restore("KRB5_KTNAME", self._previous_keytab)
         if self._previous_user_file is None:
             os.environ.pop("NTLM_USER_FILE", None)
         else:
@@ -119,7 +130,7 @@ class SimulatedFleet:
             if smb_behaviour(host) == "down":
                 self.smb_endpoints[host.host] = ("127.0.0.1", _closed_port(self._reserved))
                 continue
-            endpoint = SmbEndpoint(host, self.username, self._password)
+            endpoint = SmbEndpoint(host, self.username, self._password, self.keytab)
             self.smb_running[host.host] = endpoint
             self.smb_endpoints[host.host] = endpoint.address
 
@@ -175,3 +186,10 @@ def _closed_port(reserved: list[socket.socket]) -> int:
     s.bind(("127.0.0.1", 0))
     reserved.append(s)
     return int(s.getsockname()[1])
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value

@@ -83,7 +83,9 @@ def server_started(host: SimHost) -> datetime:
 class SmbEndpoint:
     """One host's SMB listener on loopback, with its pipes and shares; stop() ends all."""
 
-    def __init__(self, host: SimHost, username: str, password: str) -> None:
+    def __init__(
+        self, host: SimHost, username: str, password: str, keytab: Path | None = None
+    ) -> None:
         self.host = host
         self.behaviour = smb_behaviour(host)
         self._root = Path(tempfile.mkdtemp(prefix=f"kbscan-smb-{host.host}-"))
@@ -91,6 +93,7 @@ class SmbEndpoint:
         self._pipes: list[PipeServer] = []
         self._layout_files()
         config = _config(self._root / "c", self.system_root, host.computer_name, speaks_smb2(host))
+        config.set("global", "KerberosSupport", str(keytab is not None))
         self._server = smbserver.SMBSERVER(("127.0.0.1", 0), config_parser=config)
         # a connection's thread may be blocked on a client that went away (impacket waits
         # five minutes): stopping the endpoint never waits for it
@@ -100,6 +103,8 @@ class SmbEndpoint:
         _, _, user = username.rpartition("\\")
         secret = password if self.behaviour != "refuse" else password + "-not-this-host's"
         self._server.addCredential(user, 0, "", compute_nthash(secret).hex())
+        if keytab is not None:
+            _accept_kerberos(self._server, host.host, keytab)
         self._register_pipes()
         if self.behaviour == "admin-denied":
             _deny_admin_shares(self._server)
@@ -188,6 +193,19 @@ def _config(drive: Path, system_root: Path, name: str, smb2: bool) -> configpars
         config.set(share, "share type", "0")
         config.set(share, "path", str(path))
     return config
+
+
+def _accept_kerberos(server: Any, name: str, keytab: Path) -> None:
+    """Accept tickets for cifs/NAME as a domain member does, with the key from the
+    realm's keytab (impacket's server takes it as a computer account's AES key)."""
+    from impacket.krb5.keytab import Keytab
+
+    entry = Keytab.loadFile(str(keytab)).getKey(f"cifs/{name}", specificEncType=18)
+    if entry is None:
+        raise ValueError(f"{keytab} holds no AES-256 key for cifs/{name}")
+    server.setComputerAccountCredentials(
+        f"{name[:15]}$", "", "127.0.0.1", aes=entry.hexlifiedValue().decode()
+    )
 
 
 def _deny_admin_shares(server: Any) -> None:

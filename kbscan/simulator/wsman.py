@@ -47,6 +47,7 @@ QUOTA_CODE = 2150859174
 CHUNK = 256 * 1024  # bytes of output per Receive response
 HUGE_OUTPUT = 80 * 1024 * 1024
 _BOUNDARY = b"--Encrypted Boundary"
+_KRB5_OID = bytes.fromhex("06092a864886f712010202")  # 1.2.840.113554.1.2.2, DER
 
 
 def _envelope(action: str, relates_to: str, body: str) -> bytes:
@@ -83,8 +84,9 @@ class _Command:
 class HostState:
     """One simulated host: its profile, credentials and live shells."""
 
-    def __init__(self, host: SimHost, username: str, password: str) -> None:
+    def __init__(self, host: SimHost, username: str, password: str, kerberos: bool = False) -> None:
         self.host = host
+        self.kerberos = kerberos  # accepts tickets for HTTP/HOST ($KRB5_KTNAME holds its key)
         self._auth = "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
         self.shells: dict[str, dict[str, _Command]] = {}
         self.lock = threading.Lock()
@@ -310,24 +312,36 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
+    _mutual: bytes | None = None  # Kerberos: the AP-REP the next answer carries
+
     def _ntlm_step(self, authorization: str) -> bool:
         """Answer one leg of the handshake; False once the context is complete."""
         scheme, _, token = authorization.partition(" ")
+        raw = base64.b64decode(token)
         if self._ntlm is None or self._ntlm.complete:
-            self._ntlm = spnego.server(protocol="ntlm")
+            self._ntlm = self._acceptor_for(raw)
         try:
-            answer = self._ntlm.step(base64.b64decode(token))
+            answer = self._ntlm.step(raw)
         except Exception:  # wrong password, unknown user, a malformed token
             self._ntlm = None
             self._send(401, b"", extra={"WWW-Authenticate": "Negotiate"})
             return True
         if self._ntlm.complete:
+            self._mutual = answer  # Kerberos' mutual authentication; NTLM has none
             return False
         self.send_response(401)
         self.send_header("WWW-Authenticate", f"{scheme} {base64.b64encode(answer or b'').decode()}")
         self.send_header("Content-Length", "0")
         self.end_headers()
         return True
+
+    def _acceptor_for(self, token: bytes) -> Any:
+        """NTLM, or where the realm gave this host a key (its keytab) a Kerberos AP-REQ
+        (a GSS token: 0x60 and krb5's OID), as a domain member accepts either."""
+        state = self.server.state
+        if state.kerberos and token[:1] == b"\x60" and _KRB5_OID in token[:32]:
+            return spnego.server(hostname=state.host.host, service="HTTP", protocol="kerberos")
+        return spnego.server(protocol="ntlm")
 
     def _decrypt(self, body: bytes) -> bytes:
         parts = [p for p in body.split(_BOUNDARY + b"\r\n") if p]
@@ -336,12 +350,13 @@ class _Handler(BaseHTTPRequestHandler):
             payload = payload[: -len(_BOUNDARY + b"--\r\n")]
         encrypted = payload.replace(b"\tContent-Type: application/octet-stream\r\n", b"", 1)
         length = struct.unpack("<i", encrypted[:4])[0]
-        data: bytes = self._ntlm.unwrap(encrypted[4 : 4 + length] + encrypted[4 + length :]).data
-        return data
+        header, sealed = encrypted[4 : 4 + length], encrypted[4 + length :]
+        return bytes(self._ntlm.unwrap_winrm(header, sealed))
 
     def _encrypt(self, message: bytes) -> bytes:
-        wrapped: bytes = self._ntlm.wrap(message, encrypt=True).data
-        signature, sealed = wrapped[:16], wrapped[16:]
+        wrapped = self._ntlm.wrap_winrm(message)
+        signature: bytes = wrapped.header
+        sealed: bytes = wrapped.data
         return (
             _BOUNDARY + b"\r\n\tContent-Type: application/HTTP-SPNEGO-session-encrypted\r\n"
             b"\tOriginalContent: type=application/soap+xml;charset=UTF-8;Length="
@@ -369,6 +384,10 @@ class _Handler(BaseHTTPRequestHandler):
                 'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";'
                 'boundary="Encrypted Boundary"'
             )
+        if self._mutual:  # the first answer after a Kerberos logon proves the host's key
+            extra = {**(extra or {}), "WWW-Authenticate": "Negotiate " + base64.b64encode(
+                self._mutual).decode()}  # fmt: skip
+            self._mutual = None
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
@@ -445,8 +464,9 @@ class SimulatedHost:
         operation_timeout: float = 2.0,
         tls: ssl.SSLContext | None = None,
         acceptor: Acceptor | None = None,
+        kerberos: bool = False,
     ) -> None:
-        self.state = HostState(host, username, password)
+        self.state = HostState(host, username, password, kerberos)
         self._server = _Server((bind, 0), self.state, operation_timeout)
         if tls is not None:  # WinRM over HTTPS, as on port 5986
             self._server.socket = tls.wrap_socket(self._server.socket, server_side=True)
