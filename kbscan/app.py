@@ -157,7 +157,11 @@ def read_targets(
     """An inventory file, or the computers of a directory (ldap://, ldaps://) read with
     the scan's own account."""
     if is_directory(str(source)):
-        query = replace(directory, url=str(source)) if directory else DirectoryQuery(str(source))
+        query = replace(
+            directory or DirectoryQuery(str(source)),
+            url=str(source),
+            kerberos=settings.transport == "kerberos",
+        )
         return read_directory(query, query.user or settings.username, settings.password)
     return read_inventory(Path(source))
 
@@ -189,16 +193,16 @@ def scan_fleet(
     ``directory``: how to read an ldap:// inventory (filter, scope, TLS, staleness)."""
     kbs = kb_set(kb_ids, kb_dir, baseline)
     plan = plan_for(kbs.kbs)
-    inventory = read_targets(inventory_path, settings, directory)
-    access = Access(settings, smb or smb_settings_like(settings), protocol)
-    access.check(inventory.targets)
-    journal = Journal(out_dir / "facts.jsonl")
-    done = journal.start(resume=resume)
-    targets = inventory.targets
-    if on_start is not None:
-        on_start(sum(1 for t in targets if t.host.lower() not in done))
-    try:
-        with logged_on(settings):
+    with logged_on(settings):  # one Kerberos logon for the directory and every host
+        inventory = read_targets(inventory_path, settings, directory)
+        access = Access(settings, smb or smb_settings_like(settings), protocol)
+        access.check(inventory.targets)
+        journal = Journal(out_dir / "facts.jsonl")
+        done = journal.start(resume=resume)
+        targets = inventory.targets
+        if on_start is not None:
+            on_start(sum(1 for t in targets if t.host.lower() not in done))
+        try:
             results, stats = scan_targets(
                 targets,
                 lambda: ProtocolCollector(plan, access),
@@ -210,8 +214,8 @@ def scan_fleet(
                 deadline=settings.deadline,
                 processes=processes or default_processes(len(targets) - len(done)),
             )
-    finally:
-        journal.close()
+        finally:
+            journal.close()
     facts = [results[t.host.lower()] for t in targets]
     stamp_now = now or datetime.now(UTC)
     for problem in inventory.problems:

@@ -11,9 +11,11 @@ a directory of many thousands of computers is read whole.
 
 The bind uses the scan's own account: NTLM for ``DOMAIN\\user`` (no password on the
 wire), a simple bind for a DN or ``user@domain`` only over TLS (``ldaps://`` or
-StartTLS) unless plain LDAP is allowed expressly, and an anonymous bind without an
-account. Directory entries are hostile input like any other: a value that cannot be a
-host name is an error naming the entry, and the other computers are still scanned.
+StartTLS) unless plain LDAP is allowed expressly, a GSSAPI bind with the scan's Kerberos
+ticket where the scan logs on with Kerberos (hardened domains refuse NTLM to the DC too),
+and an anonymous bind without an account. Directory entries are hostile input like any
+other: a value that cannot be a host name is an error naming the entry, and the other
+computers are still scanned.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from kbscan.collect.kerberos import refusal
 from kbscan.errors import InputError
 from kbscan.inventory import Inventory, InventoryError, Skipped
 from kbscan.model import BELIEVED_SERVICE_PACK, Target
@@ -56,6 +59,7 @@ class DirectoryQuery:
     page_size: int = 500
     timeout: float = 30.0
     user: str | None = None  # the bind's account when not the scan's (a DN, user@domain)
+    kerberos: bool = False  # a GSSAPI bind with the scan's Kerberos ticket (--transport)
 
 
 def is_directory(source: str) -> bool:
@@ -81,6 +85,10 @@ def read_directory(
         return _inventory(entries, query, now or datetime.now(UTC))
     except ldap3.core.exceptions.LDAPException as exc:
         raise DirectoryError(_said(exc, password), path=_shown(query.url)) from None
+    except Exception as exc:  # GSS-API's own errors, from a Kerberos bind
+        if (said := refusal(exc)) is None:
+            raise
+        raise DirectoryError(f"the Kerberos bind failed: {said}", path=_shown(query.url)) from None
     finally:
         conn.unbind()
 
@@ -106,6 +114,8 @@ def _server(query: DirectoryQuery) -> tuple[Any, str]:
 def _bind(query: DirectoryQuery, username: str | None, password: str | None) -> dict[str, Any]:
     import ldap3
 
+    if query.kerberos:  # the scan's ticket: ldap/<the URL's host> from the KDC, no password
+        return {"authentication": ldap3.SASL, "sasl_mechanism": ldap3.KERBEROS}
     if not username:
         return {"authentication": ldap3.ANONYMOUS}
     if "\\" in username and "=" not in username:

@@ -118,8 +118,11 @@ def _configs(root: Path, port: int) -> None:
 
 
 @contextlib.contextmanager
-def realm(hosts: Sequence[str], clock_ahead: str | None = None) -> Iterator[Kdc]:
-    """A KDC for ``hosts`` (HTTP/ and cifs/ principals, keys in one keytab) and USER.
+def realm(
+    hosts: Sequence[str], clock_ahead: str | None = None, services: Sequence[str] = ("HTTP", "cifs")
+) -> Iterator[Kdc]:
+    """A KDC for ``hosts`` (a principal per service, HTTP/ and cifs/ by default, keys in
+    one keytab) and USER.
     ``clock_ahead`` ("+1h"): the KDC's clock runs ahead of ours (faketime), as a domain
     controller's does when NTP is broken."""
     root = Path(tempfile.mkdtemp(prefix="kbscan-kdc-"))
@@ -132,7 +135,7 @@ def realm(hosts: Sequence[str], clock_ahead: str | None = None) -> Iterator[Kdc]
     kdc = Kdc(port, password, root / "hosts.keytab", root / "krb5.conf", root)
     kdc.kadmin(f"addprinc -pw {password} {USER}")
     for host in hosts:
-        for service in ("HTTP", "cifs"):
+        for service in services:
             kdc.kadmin(f"addprinc -randkey {service}/{host}")
             kdc.kadmin(f"ktadd -k {kdc.keytab} -norandkey {service}/{host}")
     command = [KRB5KDC, "-n", "-r", REALM]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import os
 import shutil
 import subprocess
 import tempfile
@@ -115,7 +116,7 @@ def _ldif(computers: Sequence[Computer]) -> str:
     return "\n".join(out)
 
 
-def _config(root: Path, cert: Path, key: Path) -> Path:
+def _config(root: Path, cert: Path, key: Path, kerberos: bool = False) -> Path:
     (root / "db").mkdir()
     (root / "ad-computer.schema").write_text(SCHEMA)
     text = f"""include /etc/ldap/schema/core.schema
@@ -127,6 +128,7 @@ moduleload back_mdb
 TLSCertificateFile {cert}
 TLSCertificateKeyFile {key}
 sizelimit 500
+{_KERBEROS if kerberos else ""}
 database mdb
 maxsize 104857600
 suffix "{BASE}"
@@ -134,19 +136,31 @@ rootdn "{ADMIN_DN}"
 rootpw {ADMIN_PASSWORD}
 directory {root}/db
 index objectClass eq
+{_AUTHENTICATED_ONLY if kerberos else ""}
 """
     config = root / "slapd.conf"
     config.write_text(text)
     return config
 
 
+# GSSAPI binds as AD takes them: slapd's Cyrus SASL accepts tickets for ldap/127.0.0.1
+# with the realm's keytab; the bound user is uid=NAME,cn=REALM,cn=gssapi,cn=auth.
+_KERBEROS = """sasl-host 127.0.0.1
+sasl-secprops noanonymous,minssf=0"""
+# With Kerberos, only a bound user reads the directory: an anonymous search finds nothing.
+_AUTHENTICATED_ONLY = """access to * by anonymous auth by users read"""
+
+
 @contextlib.contextmanager
-def directory(computers: Sequence[Computer]) -> Iterator[Directory]:
+def directory(
+    computers: Sequence[Computer], kerberos: tuple[Path, Path] | None = None
+) -> Iterator[Directory]:
     """slapd serving ``computers`` until the block ends (``sizelimit 500``: a search
-    returns more only through paged results, as AD's MaxPageSize of 1000 demands)."""
+    returns more only through paged results, as AD's MaxPageSize of 1000 demands).
+    ``kerberos``: (krb5.conf, keytab holding ldap/127.0.0.1) to take GSSAPI binds."""
     root = Path(tempfile.mkdtemp(prefix="kbscan-slapd-"))
     cert, key = self_signed(root)
-    config = _config(root, cert, key)
+    config = _config(root, cert, key, kerberos is not None)
     (root / "data.ldif").write_text(_ldif(computers))
     subprocess.run(
         ["slapadd", "-q", "-f", str(config), "-l", str(root / "data.ldif")],
@@ -154,8 +168,11 @@ def directory(computers: Sequence[Computer]) -> Iterator[Directory]:
     )  # fmt: skip
     ldap_port, ldaps_port = free_port(), free_port()
     urls = f"ldap://127.0.0.1:{ldap_port}/ ldaps://127.0.0.1:{ldaps_port}/"
+    env = dict(os.environ)
+    if kerberos is not None:
+        env.update(KRB5_CONFIG=str(kerberos[0]), KRB5_KTNAME=str(kerberos[1]))
     process = subprocess.Popen(
-        [SLAPD, "-f", str(config), "-h", urls, "-d", "0"],
+        [SLAPD, "-f", str(config), "-h", urls, "-d", "0"], env=env,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
     try:

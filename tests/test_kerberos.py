@@ -9,6 +9,7 @@ scan's one ticket. Nothing of Kerberos is mocked.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 import os
 from collections.abc import Iterator
@@ -19,9 +20,10 @@ import pytest
 from kbscan import app
 from kbscan.collect.kerberos import KerberosLogonError
 from kbscan.collect.winrm import WinrmSettings
+from kbscan.inventory_ldap import DirectoryQuery, read_directory
 from kbscan.model import Protocol, Status
 from kbscan.simulator.fleet import SimulatedFleet
-from tests import kdc_server
+from tests import kdc_server, ldap_server
 from tests.simfleet import variant
 
 _MISSING = [
@@ -141,3 +143,38 @@ def test_a_host_without_a_service_principal_is_told_apart(
     assert failure is not None
     assert "no service principal" in failure.message
     assert "setspn" in (failure.message + (failure.advice or ""))
+
+
+@pytest.mark.directory
+@pytest.mark.skipif(bool(ldap_server.why_not()), reason=ldap_server.why_not() or "")
+def test_the_fleet_from_the_directory_with_a_gssapi_bind_then_scanned_with_kerberos(
+    tmp_path: Path, kdc: kdc_server.Kdc
+) -> None:
+    """Where NTLM is off, the directory is read with the scan's ticket too: slapd takes
+    only a GSSAPI bind (anonymous reads nothing), then the computer it lists is scanned."""
+    ldap_keytab = tmp_path / "ldap.keytab"
+    kdc.kadmin("addprinc -randkey ldap/127.0.0.1")
+    kdc.kadmin(f"ktadd -k {ldap_keytab} ldap/127.0.0.1")
+    kdc.kadmin("addprinc -randkey HTTP/localhost")
+    kdc.kadmin(f"ktadd -k {kdc.keytab} HTTP/localhost")
+    recent = dt.datetime.now(dt.UTC) - dt.timedelta(days=3)
+    computers = [ldap_server.Computer("LOCAL01", "Lab", dns="localhost", last_logon=recent)]
+    sim = variant("lon-fs01", "localhost")
+    with (
+        ldap_server.directory(computers, kerberos=(kdc.krb5_conf, ldap_keytab)) as served,
+        SimulatedFleet([sim], USER, "unused", keytab=kdc.keytab) as fleet,
+    ):
+        settings = WinrmSettings(
+            username=USER, password=kdc.password, transport="kerberos",
+            port=fleet.endpoints["localhost"][1], read_timeout=4, operation_timeout=2,
+            deadline=20,
+        )  # fmt: skip
+        url = served.url(f"OU=Lab,OU=Servers,{ldap_server.BASE}")
+        outcome = app.scan_fleet(
+            url, KBS, tmp_path / "out", settings, workers=1, retries=0, processes=1
+        )
+        anonymous = read_directory(DirectoryQuery(url), None, None)
+    assert not anonymous.targets and not anonymous.skipped  # anonymous reads see nothing
+    statuses = {f.kb_id: f.status for f in outcome.evaluation.findings}
+    assert {f.host for f in outcome.evaluation.findings} == {"localhost"}
+    assert statuses["KB981506"] is Status.NEEDS_HOTFIX

@@ -224,6 +224,10 @@ def refusal(exc: BaseException) -> str | None:
     for candidate in _chain(exc):
         if isinstance(candidate, KerberosRefused):
             return str(candidate)
+        minor_code = getattr(candidate, "min_code", None)  # python-gssapi's GSSError
+        if kind_of(candidate) == "GSSError" and isinstance(minor_code, int):
+            problem = problem_of_minor(minor_code)
+            return f"Kerberos: {problem.what}; {problem.fix} (GSS minor code {minor_code})"
         kind = type(candidate).__name__
         if kind == "KerberosError" and callable(getattr(candidate, "getErrorCode", None)):
             code = int(candidate.getErrorCode())  # type: ignore[attr-defined]
@@ -235,6 +239,10 @@ def refusal(exc: BaseException) -> str | None:
                 problem = problem_of_minor(minor[1])
                 return f"Kerberos: {problem.what}; {problem.fix} (GSS minor code {minor[1]})"
     return None
+
+
+def kind_of(exc: BaseException) -> str:
+    return type(exc).__name__
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
