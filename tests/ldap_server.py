@@ -49,6 +49,17 @@ objectclass ( 1.2.840.113556.1.3.30 NAME 'computer' SUP top STRUCTURAL MUST cn
 """
 
 
+def gssapi_why_not() -> str | None:
+    """Why slapd cannot take GSSAPI binds here, or None."""
+    if why_not() is not None:
+        return why_not()
+    if not list(Path("/usr/lib").glob("*/sasl2/libgssapiv2.so")):
+        return (
+            "slapd's GSSAPI module is not installed (apt-get install libsasl2-modules-gssapi-mit)"
+        )
+    return None
+
+
 def why_not() -> str | None:
     if not Path(SLAPD).exists() or shutil.which("slapadd") is None:
         return "slapd is not installed (Debian's slapd package; .ci/run installs it)"

@@ -146,7 +146,7 @@ def test_a_host_without_a_service_principal_is_told_apart(
 
 
 @pytest.mark.directory
-@pytest.mark.skipif(bool(ldap_server.why_not()), reason=ldap_server.why_not() or "")
+@pytest.mark.skipif(bool(ldap_server.gssapi_why_not()), reason=ldap_server.gssapi_why_not() or "")
 def test_the_fleet_from_the_directory_with_a_gssapi_bind_then_scanned_with_kerberos(
     tmp_path: Path, kdc: kdc_server.Kdc
 ) -> None:
