@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 def one(copies: int, workers: int) -> dict[str, float]:
     from kbscan import app
+    from kbscan.limits import Limits
     from kbscan.report.formats import OutputFormat
     from tests.hostile_fleet import DEADLINE, EXPECTED, SETTINGS, hostile_fleet
 
@@ -33,7 +34,8 @@ def one(copies: int, workers: int) -> dict[str, float]:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         started = time.monotonic()
         outcome = app.scan_fleet(f.inventory, "KB934709", Path(tmp) / "out", SETTINGS,
-                                 workers=workers, retries=1, formats=[OutputFormat.XLSX])  # fmt: skip
+                                 limits=Limits(deadline=DEADLINE, workers=workers, retries=1),
+                                 formats=[OutputFormat.XLSX])  # fmt: skip
         elapsed = time.monotonic() - started
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     hosts = len(EXPECTED) * copies

@@ -86,8 +86,8 @@ def main() -> int:
         name: [source.load(k) for k in (ids or source.ids())]
         for name, ids in SETS.items()
     }
-    winrm = WinrmSettings(username=USER, password=password, transport="ntlm", deadline=60)
-    smb = SmbSettings(username=USER, password=password, deadline=60)
+    winrm = WinrmSettings(username=USER, password=password, transport="ntlm")
+    smb = SmbSettings(username=USER, password=password)
     runs: dict[tuple[str, str], list[dict]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

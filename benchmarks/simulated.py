@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kbscan.journal import Journal
+from kbscan.limits import Limits
 from kbscan.model import HostFacts
 from kbscan.scan import ScanStats, scan_targets
 
@@ -98,14 +99,15 @@ class Round:
 
 def scan_round(
     targets: list, make_collector: Callable[[], object], folder: Path, workers: int,
-    processes: int = 1,
+    processes: int = 1, deadline: float = 60.0,
 ) -> Round:  # fmt: skip
     """One scan of every target, journalled as kbscan does; every host must succeed."""
     journal = Journal(folder / f"facts-{time.monotonic_ns()}.jsonl")
     journal.open(fresh=True)
     cpu, wall = cpu_seconds(), time.perf_counter()
     results, stats = scan_targets(
-        targets, make_collector, journal, workers=workers, retries=0, processes=processes,  # type: ignore[arg-type]
+        targets, make_collector, journal,  # type: ignore[arg-type]
+        limits=Limits(deadline=deadline, workers=workers, retries=0, processes=processes),
     )  # fmt: skip
     elapsed, used = time.perf_counter() - wall, cpu_seconds() - cpu
     journal.close()

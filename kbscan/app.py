@@ -39,7 +39,7 @@ from kbscan.judge import judge as judge_all
 from kbscan.kb.baseline import KbSet, load_kb_set
 from kbscan.kb.directory import default_source
 from kbscan.kb.schema import read_json
-from kbscan.limits import DEFAULTS
+from kbscan.limits import DEFAULTS, Limits
 from kbscan.model import (
     CollectionFailure,
     FailureCategory,
@@ -53,7 +53,7 @@ from kbscan.report.gate_outputs import DiffJson, VerdictJson, VerdictMarkdown, w
 from kbscan.report.interface import Evaluation, ReportError
 from kbscan.report.skipped import write_skipped
 from kbscan.report.workbook import ExcelReport
-from kbscan.scan import DEFAULT_WORKERS, ScanStats, default_processes, scan_targets
+from kbscan.scan import ScanStats, default_processes, scan_targets
 
 
 @dataclass(frozen=True)
@@ -172,8 +172,7 @@ def scan_fleet(
     out_dir: Path,
     settings: WinrmSettings,
     *,
-    workers: int = DEFAULT_WORKERS,
-    retries: int = DEFAULTS.retries,
+    limits: Limits = DEFAULTS,
     resume: bool = False,
     formats: Sequence[OutputFormat] = DEFAULT_FORMATS,
     kb_dir: Path | None = None,
@@ -181,7 +180,6 @@ def scan_fleet(
     on_start: Callable[[int], None] | None = None,
     now: datetime | None = None,
     baseline: Path | None = None,
-    processes: int | None = None,
     smb: SmbSettings | None = None,
     protocol: Protocol = Protocol.WINRM,
     directory: DirectoryQuery | None = None,
@@ -189,7 +187,8 @@ def scan_fleet(
     """``kbscan scan``: collect every inventory host once for the whole set of KBs, over
     its protocol (the inventory's column, else ``protocol``), journal, judge each (host,
     KB), report. ``smb``: how to reach hosts over SMB; by default the WinRM account and
-    deadline. ``processes``: None is the machine's cores (one per 50 hosts at least).
+    read timeout. ``limits``: the per-host deadline, retries, workers and processes
+    (processes None: the machine's cores, one per 50 hosts at least).
     ``directory``: how to read an ldap:// inventory (filter, scope, TLS, staleness)."""
     kbs = kb_set(kb_ids, kb_dir, baseline)
     plan = plan_for(kbs.kbs)
@@ -207,12 +206,12 @@ def scan_fleet(
                 targets,
                 lambda: ProtocolCollector(plan, access),
                 journal,
-                workers=workers,
-                retries=retries,
+                limits=replace(
+                    limits,
+                    processes=limits.processes or default_processes(len(targets) - len(done)),
+                ),
                 done=done,
                 on_result=on_result,
-                deadline=settings.deadline,
-                processes=processes or default_processes(len(targets) - len(done)),
             )
         finally:
             journal.close()
@@ -318,7 +317,6 @@ def smb_settings_like(settings: WinrmSettings) -> SmbSettings:
         kerberos=settings.transport == "kerberos",
         kdc=settings.kdc,
         read_timeout=float(settings.read_timeout),
-        deadline=settings.deadline,
     )
 
 

@@ -25,14 +25,13 @@ from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
 from kbscan.inventory_ldap import DirectoryQuery
 from kbscan.kb.library import ImportRequest, import_articles
-from kbscan.limits import DEFAULTS
+from kbscan.limits import DEFAULTS, Limits
 from kbscan.model import Protocol, ReadBy
 from kbscan.report.console import render_inspection, render_kb, render_summary
 from kbscan.report.formats import DEFAULT_FORMATS, OutputFormat
 from kbscan.report.gate_outputs import render_diff, verdict_markdown
 from kbscan.report.import_table import render_imports
 from kbscan.report.safety import printable
-from kbscan.scan import DEFAULT_WORKERS
 from kbscan.simulator.demo import run_demo
 from kbscan.terminal import Progress, configure_logging
 
@@ -288,7 +287,7 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
         "WinRM listener answers",
     )
     f = p.add_argument_group("fleet")
-    f.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="hosts at once")
+    f.add_argument("--workers", type=int, default=DEFAULTS.workers, help="hosts at once")
     f.add_argument(
         "--processes",
         type=int,
@@ -485,6 +484,14 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         )
         return EXIT_INPUT
     password = obtain_password(args.transport, args.username, args.keyring)
+    limits = Limits(
+        deadline=args.deadline,
+        read_timeout=max(args.read_timeout, args.operation_timeout + 1),
+        operation_timeout=args.operation_timeout,
+        retries=args.retries,
+        workers=args.workers,
+        processes=args.processes,
+    )
     settings = WinrmSettings(
         username=args.username,
         password=password,
@@ -495,9 +502,8 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
         verify_certificates=not args.insecure_skip_cert_validation,
         cert_pem=args.cert_pem,
         cert_key_pem=args.cert_key_pem,
-        operation_timeout=args.operation_timeout,
-        read_timeout=max(args.read_timeout, args.operation_timeout + 1),
-        deadline=args.deadline,
+        operation_timeout=limits.operation_timeout,
+        read_timeout=limits.read_timeout,
         fetch_files=args.fetch_files,
         allow_basic_over_http=args.allow_basic_over_http,
         kdc=args.kdc,
@@ -509,15 +515,13 @@ def _scan(args: argparse.Namespace, stdout: TextIO, stderr: TextIO) -> int:
             args.kbs,
             args.output,
             settings,
-            workers=args.workers,
-            retries=args.retries,
+            limits=limits,
             resume=args.resume,
             formats=formats,
             kb_dir=args.kb_dir,
             on_start=progress.start,
             on_result=progress.update,
             baseline=args.baseline,
-            processes=args.processes,
             protocol=Protocol(args.protocol),
             directory=_directory(args),
         )

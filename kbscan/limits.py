@@ -6,6 +6,7 @@ and the collectors' settings all come from here."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 
@@ -20,3 +21,20 @@ class Limits:
 
 
 DEFAULTS = Limits()
+
+
+@dataclass(frozen=True)
+class HostDeadline:
+    """When one host's conversation must end (``at``, time.monotonic) and the budget it
+    was given (``seconds``, for the message that says so). The scan sets it once per host;
+    its retries share it; a collector is handed this and nothing else of the limits."""
+
+    at: float
+    seconds: float
+
+    @classmethod
+    def from_now(cls, seconds: float) -> HostDeadline:
+        return cls(time.monotonic() + seconds, seconds)
+
+    def passed(self) -> bool:
+        return time.monotonic() >= self.at

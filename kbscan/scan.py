@@ -16,12 +16,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from kbscan.collect.interface import Collector
-from kbscan.limits import DEFAULTS
+from kbscan.limits import DEFAULTS, Limits
 from kbscan.model import HostFacts, Target
 from kbscan.scan_processes import scan_in_processes
 from kbscan.scan_threads import FactsSink, collect_threads
 
-DEFAULT_WORKERS = DEFAULTS.workers
 HOSTS_PER_PROCESS = 50  # below this, another process costs more than it brings
 
 
@@ -45,24 +44,23 @@ def scan_targets(
     make_collector: Callable[[], Collector],
     journal: FactsSink,
     *,
-    workers: int = DEFAULT_WORKERS,
-    retries: int = DEFAULTS.retries,
+    limits: Limits = DEFAULTS,
     backoff: float = 1.0,
     done: dict[str, HostFacts] | None = None,
     on_result: Callable[[HostFacts], None] | None = None,
-    deadline: float | None = None,
-    processes: int = 1,
 ) -> tuple[dict[str, HostFacts], ScanStats]:
     """Collect every target not already ``done``; returns all facts by lower-case host.
 
-    With ``deadline`` (seconds), a host's attempts and the backoff between them share one
-    budget from its first attempt: no host holds a worker longer, whatever it does, so a
-    scan ends within (hosts / workers, rounded up) x deadline, plus the journal's time.
+    A host's attempts and the backoff between them share one budget, ``limits.deadline``
+    from its first attempt: no host holds a worker longer, whatever it does, so a scan
+    ends within (hosts / workers, rounded up) x deadline, plus the journal's time.
 
-    With ``processes`` above 1 the workers are spread over that many processes (the work
-    per host is CPU-bound Python: XML, NTLM, parsing); this process alone writes the
-    journal and reports each result, so resume and Ctrl-C behave as with one.
+    With ``limits.processes`` above 1 the workers are spread over that many processes (the
+    work per host is CPU-bound Python: XML, NTLM, parsing); this process alone writes the
+    journal and reports each result, so resume and Ctrl-C behave as with one (None: one).
     """
+    workers, retries, deadline = limits.workers, limits.retries, limits.deadline
+    processes = limits.processes or 1
     started = time.monotonic()
     results: dict[str, HostFacts] = dict(done or {})
     todo = [t for t in targets if t.host.lower() not in results]

@@ -33,7 +33,7 @@ def scan_in_processes(
     workers: int,
     retries: int,
     backoff: float,
-    deadline: float | None,
+    deadline: float,
     on_result: Callable[[HostFacts], None] | None,
 ) -> tuple[int, int]:
     """Collect ``todo`` over ``processes`` children; returns (round trips, retries)."""
@@ -125,7 +125,7 @@ def _child(
     workers: int,
     retries: int,
     backoff: float,
-    deadline: float | None,
+    deadline: float,
 ) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides, and ends us
 

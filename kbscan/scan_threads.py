@@ -18,6 +18,7 @@ from typing import Protocol
 
 from kbscan.collect.deadline import WATCHDOG
 from kbscan.collect.interface import Collector
+from kbscan.limits import HostDeadline
 from kbscan.model import CollectionFailure, HostFacts, Target
 
 log = logging.getLogger("kbscan.scan")
@@ -50,7 +51,7 @@ def collect_threads(
     workers: int,
     retries: int,
     backoff: float,
-    deadline: float | None,
+    deadline: float,
     on_result: Callable[[HostFacts], None] | None,
 ) -> dict[str, int]:
     """The worker threads of one process, taking targets as they finish others (the
@@ -64,10 +65,10 @@ def collect_threads(
         if collect is None:
             collect = local.collect = make_collector()
         attempt = 0
-        at = time.monotonic() + deadline if deadline is not None else None
+        budget = HostDeadline.from_now(deadline)  # one for all its attempts
         while True:
             try:
-                result = collect.collect(target, at)
+                result = collect.collect(target, budget)
             except Exception as exc:  # a collector bug must cost one host, not the scan
                 log.warning("%s: collector failed: %s", target.host, type(exc).__name__)
                 return failed(target, collect, f"collector failed ({type(exc).__name__})")
@@ -76,7 +77,7 @@ def collect_threads(
             pause = backoff * (2**attempt)
             if not result.transient or attempt >= retries:
                 return result.facts
-            if at is not None and time.monotonic() + pause >= at:
+            if time.monotonic() + pause >= budget.at:
                 return result.facts  # no time left in the host's budget for another try
             attempt += 1
             with lock:

@@ -23,7 +23,6 @@ SETTINGS = WinrmSettings(
     allow_basic_over_http=True,  # the raw endpoints are asked with Basic; nothing is secret
     read_timeout=2,
     operation_timeout=1,
-    deadline=DEADLINE,
 )
 
 # host -> (failure category or categories, a phrase of its message), or the status it is

@@ -14,6 +14,7 @@ from kbscan import app
 from kbscan.cli import main
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.kb.baseline import BaselineError
+from kbscan.limits import Limits
 from kbscan.paths import data_dir
 from kbscan.report.excel import SHEETS
 from kbscan.report.formats import OutputFormat
@@ -23,14 +24,13 @@ DEMO = data_dir() / "demo" / "collected"
 KBS = ["KB934709", "KB2492386", "KB981506"]
 SETTINGS = WinrmSettings(username=USER, password=PASSWORD, transport="basic",
                          allow_basic_over_http=True, fetch_files=True, read_timeout=4,
-                         operation_timeout=2, deadline=3.0)  # fmt: skip
+                         operation_timeout=2)  # fmt: skip
 
 
 def test_a_set_of_several_is_one_collection_per_host(tmp_path: Path) -> None:
     with fleet(demo_hosts(), operation_timeout=1.0) as f:
         inventory = f.write_inventory(tmp_path / "inventory.csv")
-        outcome = app.scan_fleet(inventory, KBS, tmp_path / "set", SETTINGS, workers=16,
-                                 retries=0, formats=[OutputFormat.JSON])  # fmt: skip
+        outcome = app.scan_fleet(inventory, KBS, tmp_path / "set", SETTINGS, limits=Limits(deadline=3.0, workers=16, retries=0), formats=[OutputFormat.JSON])  # fmt: skip
         commands = f.commands()
     # One command line per host that answers at all, whatever the number of KBs.
     assert max(commands.values()) == 1

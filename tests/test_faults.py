@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 
 from kbscan import app
 from kbscan.collect.winrm import WinrmSettings
+from kbscan.limits import Limits
 from kbscan.model import FailureCategory, Status
 from kbscan.report.formats import OutputFormat
 from tests.simfleet import PASSWORD, USER, fleet, inventory, variant
@@ -62,10 +63,10 @@ def test_two_hundred_hosts_a_quarter_misbehaving(tmp_path: Path) -> None:
     expected["huge"] = "huge-output"
     settings = WinrmSettings(username=USER, password=PASSWORD, transport="basic",
                              allow_basic_over_http=True, fetch_files=True, read_timeout=3,
-                             operation_timeout=1, deadline=4.0)  # fmt: skip
+                             operation_timeout=1)  # fmt: skip
     with fleet(hosts) as f:
         outcome = app.scan_fleet(inventory(f, tmp_path), "KB934709", tmp_path / "out", settings,
-                                 workers=32, retries=1,
+                                 limits=Limits(deadline=4.0, workers=32, retries=1),
                                  formats=[OutputFormat.XLSX, OutputFormat.JSON])  # fmt: skip
     findings = {x.host: x for x in outcome.evaluation.findings}
     assert len(findings) == len(hosts) == len(outcome.evaluation.findings)

@@ -16,6 +16,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 from kbscan import app
+from kbscan.limits import Limits
 from kbscan.model import FailureCategory, Status
 from kbscan.report.formats import OutputFormat
 from tests.hostile_fleet import DEADLINE, EXPECTED, SETTINGS, hostile_fleet
@@ -33,8 +34,9 @@ def test_every_hostile_behaviour_at_once_within_the_bound(tmp_path: Path) -> Non
     with hostile_fleet(tmp_path) as f:
         started = time.monotonic()
         outcome = app.scan_fleet(
-            f.inventory, "KB934709", tmp_path / "out", SETTINGS, workers=WORKERS,
-            retries=RETRIES, formats=[OutputFormat.XLSX],
+            f.inventory, "KB934709", tmp_path / "out", SETTINGS,
+            limits=Limits(deadline=DEADLINE, workers=WORKERS, retries=RETRIES),
+            formats=[OutputFormat.XLSX],
         )  # fmt: skip
         elapsed = time.monotonic() - started
     # (hosts / workers, rounded up) x deadline; retries and their backoff share each
@@ -84,8 +86,9 @@ def test_every_hostile_behaviour_at_once_within_the_bound(tmp_path: Path) -> Non
 def test_a_timeout_names_the_phase_and_is_not_retried(tmp_path: Path) -> None:
     with hostile_fleet(tmp_path) as f:
         outcome = app.scan_fleet(
-            f.inventory, "KB934709", tmp_path / "out", SETTINGS, workers=len(EXPECTED),
-            retries=3, formats=[OutputFormat.JSON],
+            f.inventory, "KB934709", tmp_path / "out", SETTINGS,
+            limits=Limits(deadline=DEADLINE, workers=len(EXPECTED), retries=3),
+            formats=[OutputFormat.JSON],
         )  # fmt: skip
         drip = f.endpoints["drip-body"].connections
     by_host = {x.host: x for x in outcome.evaluation.findings}

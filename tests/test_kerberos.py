@@ -21,6 +21,7 @@ from kbscan import app
 from kbscan.collect.kerberos import KerberosLogonError
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.inventory_ldap import DirectoryQuery, read_directory
+from kbscan.limits import Limits
 from kbscan.model import Protocol, Status
 from kbscan.simulator.fleet import SimulatedFleet
 from tests import kdc_server, ldap_server
@@ -70,11 +71,10 @@ def _scan(
         inventory = f.write_inventory(folder / "inventory.csv", transport="kerberos")
         settings = WinrmSettings(
             username=username, password=password, transport="kerberos", kdc="127.0.0.1",
-            read_timeout=4, operation_timeout=2, deadline=20,
-        )  # fmt: skip
+            read_timeout=4, operation_timeout=2,
+)  # fmt: skip
         return app.scan_fleet(
-            inventory, KBS, folder / "out", settings, workers=1, retries=0, protocol=protocol,
-            processes=1,
+            inventory, KBS, folder / "out", settings, limits=Limits(deadline=20, workers=1, retries=0, processes=1), protocol=protocol,
         )  # fmt: skip
 
 
@@ -167,12 +167,10 @@ def test_the_fleet_from_the_directory_with_a_gssapi_bind_then_scanned_with_kerbe
         settings = WinrmSettings(
             username=USER, password=kdc.password, transport="kerberos",
             port=fleet.endpoints["localhost"][1], read_timeout=4, operation_timeout=2,
-            deadline=20,
-        )  # fmt: skip
+)  # fmt: skip
         url = served.url(f"OU=Lab,OU=Servers,{ldap_server.BASE}")
         outcome = app.scan_fleet(
-            url, KBS, tmp_path / "out", settings, workers=1, retries=0, processes=1
-        )
+            url, KBS, tmp_path / "out", settings, limits=Limits(deadline=20, workers=1, retries=0, processes=1))
         anonymous = read_directory(DirectoryQuery(url), None, None)
     assert not anonymous.targets and not anonymous.skipped  # anonymous reads see nothing
     statuses = {f.kb_id: f.status for f in outcome.evaluation.findings}

@@ -16,14 +16,14 @@ from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.journal import Journal
+from kbscan.limits import HostDeadline, Limits
 from kbscan.model import FailureCategory, HostFacts, ReadBy, Target
 from kbscan.report.formats import OutputFormat
 from kbscan.scan import default_processes, scan_targets
 from tests.simfleet import PASSWORD, USER, fleet, variant
 
 SETTINGS = WinrmSettings(username=USER, password=PASSWORD, transport="basic",
-                         allow_basic_over_http=True, read_timeout=4, operation_timeout=2,
-                         deadline=5.0)  # fmt: skip
+                         allow_basic_over_http=True, read_timeout=4, operation_timeout=2)  # fmt: skip
 
 
 def test_two_processes_judge_as_one(tmp_path: Path) -> None:
@@ -31,10 +31,12 @@ def test_two_processes_judge_as_one(tmp_path: Path) -> None:
              for base in ("lon-smtp01", "lon-smtp02", "fra-fs01")]  # fmt: skip
     with fleet(hosts) as f:
         inventory = f.write_inventory(tmp_path / "inventory.csv")
-        one = app.scan_fleet(inventory, "KB934709", tmp_path / "one", SETTINGS, workers=8,
-                             processes=1, formats=[OutputFormat.JSON])  # fmt: skip
-        two = app.scan_fleet(inventory, "KB934709", tmp_path / "two", SETTINGS, workers=8,
-                             processes=2, formats=[OutputFormat.JSON])  # fmt: skip
+        one = app.scan_fleet(inventory, "KB934709", tmp_path / "one", SETTINGS,
+                             limits=Limits(deadline=5.0, workers=8, processes=1),
+                             formats=[OutputFormat.JSON])  # fmt: skip
+        two = app.scan_fleet(inventory, "KB934709", tmp_path / "two", SETTINGS,
+                             limits=Limits(deadline=5.0, workers=8, processes=2),
+                             formats=[OutputFormat.JSON])  # fmt: skip
     journal = [json.loads(x) for x in (tmp_path / "two" / "facts.jsonl").read_text().splitlines()]
     assert sorted(j["host"] for j in journal) == sorted(h.host for h in hosts)  # each once
     assert {(f.host, f.status) for f in one.evaluation.findings} == {
@@ -47,7 +49,7 @@ class _Collector(Collector):
     fault = FailureCategory.WINRM_FAULT
     read_by = ReadBy.WINRM
 
-    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
+    def collect(self, target: Target, deadline: HostDeadline) -> Collected:
         if target.host == "dies":
             os._exit(3)  # a child process killed mid-scan
         time.sleep(0.05)
@@ -58,7 +60,9 @@ def test_a_dead_child_leaves_its_hosts_unknown_not_missing(tmp_path: Path) -> No
     targets = [Target(f"h{i}") for i in range(20)] + [Target("dies")]
     journal = Journal(tmp_path / "facts.jsonl")
     journal.open(fresh=True)
-    results, stats = scan_targets(targets, _Collector, journal, workers=4, processes=2)
+    results, stats = scan_targets(
+        targets, _Collector, journal, limits=Limits(deadline=5.0, workers=4, processes=2)
+    )
     journal.close()
     assert sorted(results) == sorted(t.host.lower() for t in targets)
     lost = [f for f in results.values() if f.failure is not None]

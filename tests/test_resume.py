@@ -17,13 +17,14 @@ import pytest
 from kbscan import app
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.journal import Journal
+from kbscan.limits import Limits
 from kbscan.report.formats import OutputFormat
 from kbscan.simulator.fleet import SimulatedFleet
 from tests.simfleet import PASSWORD, USER, demo_hosts, fleet, inventory
 
 SETTINGS = WinrmSettings(
     username=USER, password=PASSWORD, transport="basic", allow_basic_over_http=True,
-    read_timeout=3, operation_timeout=1, deadline=2.0,
+    read_timeout=3, operation_timeout=1,
 )  # fmt: skip
 
 
@@ -45,7 +46,8 @@ def slow_fleet(
     folder = tmp_path_factory.mktemp("fleet")
     with fleet(hosts) as f:
         inv = inventory(f, folder)
-        whole = app.scan_fleet(inv, "KB934709", folder / "whole", SETTINGS, workers=2,
+        whole = app.scan_fleet(inv, "KB934709", folder / "whole", SETTINGS,
+                               limits=Limits(deadline=2.0, workers=2),
                                formats=[OutputFormat.JSON])  # fmt: skip
         yield f, inv, _verdicts(whole)
 
@@ -83,7 +85,7 @@ def test_sigkill_then_resume(tmp_path: Path, slow_fleet: tuple, after_lines: int
     # A crash mid-write leaves a torn line: add one on top of the kill.
     with journal.open("ab") as handle:
         handle.write(b'{"schema": "kbscan.facts/1", "host": "fra-sm')
-    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS, workers=2, resume=True,
+    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS, limits=Limits(deadline=2.0, workers=2), resume=True,
                              formats=[OutputFormat.JSON])  # fmt: skip
     assert resumed.discarded_tail > 0
     assert resumed.stats.skipped == len({j["host"] for j in journalled})
@@ -99,7 +101,7 @@ def test_ctrl_c_then_resume(tmp_path: Path, slow_fleet: tuple) -> None:
     _interrupt_after(proc, out / "facts.jsonl", 10, signal.SIGINT)
     assert proc.returncode == 130
     assert proc.stderr is not None and b"rerun with --resume" in proc.stderr.read()
-    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS, workers=2, resume=True,
+    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS, limits=Limits(deadline=2.0, workers=2), resume=True,
                              formats=[OutputFormat.JSON])  # fmt: skip
     assert sorted(j["host"] for j in _lines(out / "facts.jsonl")) == sorted(h.host for h in f.hosts)
     assert _verdicts(resumed) == whole

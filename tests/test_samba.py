@@ -19,6 +19,7 @@ from kbscan.collect.plan import plan_for
 from kbscan.collect.smb import SmbCollector, SmbSettings
 from kbscan.evaluate import evaluate
 from kbscan.kb.directory import default_source
+from kbscan.limits import HostDeadline
 from kbscan.model import FailureCategory, HostFacts, Status, Target
 from tests.helpers import FIXTURES
 from tests.samba_server import ADMIN, PASSWORD, USER, Samba, samba, why_not
@@ -41,9 +42,9 @@ def server() -> Iterator[Samba]:
 def _collect(server: Samba, user: str, password: str = PASSWORD) -> tuple[HostFacts, int]:
     source = default_source()
     plan = plan_for([source.load("KB934709"), source.load("KB981506")])
-    settings = SmbSettings(username=user, password=password, read_timeout=5, deadline=20)
+    settings = SmbSettings(username=user, password=password, read_timeout=5)
     target = Target(host="sambatest", address="127.0.0.1", smb_port=server.port)
-    collected = SmbCollector(plan, settings).collect(target)
+    collected = SmbCollector(plan, settings).collect(target, HostDeadline.from_now(20))
     return collected.facts, collected.round_trips
 
 

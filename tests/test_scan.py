@@ -9,6 +9,7 @@ import pytest
 
 from kbscan import app
 from kbscan.collect.winrm import WinrmSettings
+from kbscan.limits import HostDeadline, Limits
 from kbscan.model import Arch, FailureCategory, Finding, Status
 from kbscan.paths import data_dir
 from kbscan.report.formats import OutputFormat
@@ -16,7 +17,7 @@ from tests.simfleet import PASSWORD, USER, demo_hosts, fleet, inventory, variant
 
 SETTINGS = WinrmSettings(
     username=USER, password=PASSWORD, transport="basic", allow_basic_over_http=True,
-    fetch_files=True, read_timeout=3, operation_timeout=1, deadline=2.0,
+    fetch_files=True, read_timeout=3, operation_timeout=1,
 )  # fmt: skip
 
 
@@ -29,8 +30,7 @@ def _scan(
             "KB934709",
             tmp / "out",
             settings,
-            workers=8,
-            retries=1,
+            limits=Limits(deadline=2.0, workers=8, retries=1),
             formats=[OutputFormat.JSON],
             **kw,
         )  # type: ignore[arg-type]
@@ -136,7 +136,8 @@ def test_every_inventory_host_appears_once_even_bad_rows(tmp_path: Path) -> None
         with inv.open("a") as handle:
             handle.write("badport,127.0.0.1,99999,basic,,\n")
             handle.write("good,127.0.0.1,1,basic,,\n")  # a duplicate: scanned once
-        outcome = app.scan_fleet(inv, "KB934709", tmp_path / "out", SETTINGS, workers=2,
+        outcome = app.scan_fleet(inv, "KB934709", tmp_path / "out", SETTINGS,
+                                 limits=Limits(deadline=2.0, workers=2),
                                  formats=[OutputFormat.JSON])  # fmt: skip
     hosts = [x.host for x in outcome.evaluation.findings]
     assert sorted(hosts) == ["badport", "good"]
@@ -154,32 +155,33 @@ def test_round_trips_per_host(tmp_path: Path, fetch: bool) -> None:
     settings = WinrmSettings(**{**SETTINGS.__dict__, "fetch_files": fetch})
     with fleet([variant("lon-smtp01", f"h{i}") for i in range(4)]) as f:
         outcome = app.scan_fleet(inventory(f, tmp_path), "KB934709", tmp_path / "o", settings,
+                                 limits=Limits(deadline=2.0),
                                  formats=[OutputFormat.JSON])  # fmt: skip
     # Create, Command, Receive, Signal, Delete: one shell, one command per host.
     assert outcome.stats.round_trips == 4 * 5
 
 
 def test_a_collector_that_raises_costs_one_host_not_the_scan(tmp_path: Path) -> None:
-    from kbscan.journal import Journal
-    from kbscan.model import Target
-    from kbscan.scan import scan_targets
-
     from kbscan.collect.interface import Collector
     from kbscan.collect.outcome import Collected
-    from kbscan.model import FailureCategory, HostFacts, ReadBy
+    from kbscan.journal import Journal
+    from kbscan.model import FailureCategory, HostFacts, ReadBy, Target
+    from kbscan.scan import scan_targets
 
     class Buggy(Collector):
         fault = FailureCategory.SMB_FAULT
         read_by = ReadBy.SMB
 
-        def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
+        def collect(self, target: Target, deadline: HostDeadline) -> Collected:
             if target.host == "boom":
                 raise RuntimeError("a bug")
             return Collected(HostFacts(host=target.host), 1, False)
 
     journal = Journal(tmp_path / "facts.jsonl")
     journal.open(fresh=True)
-    results, _ = scan_targets([Target("ok"), Target("boom")], Buggy, journal, workers=2)
+    results, _ = scan_targets(
+        [Target("ok"), Target("boom")], Buggy, journal, limits=Limits(deadline=2.0, workers=2)
+    )
     journal.close()
     assert results["ok"].failure is None
     failure = results["boom"].failure
@@ -193,7 +195,8 @@ def test_the_journal_re_judges_to_the_same_verdicts(tmp_path: Path) -> None:
     (binary evidence included) must give what the scan gave."""
     with fleet(demo_hosts()) as f:
         scanned = app.scan_fleet(inventory(f, tmp_path), "KB934709", tmp_path / "out",
-                                 SETTINGS, workers=8, formats=[OutputFormat.JSON])  # fmt: skip
+                                 SETTINGS, limits=Limits(deadline=2.0, workers=8),
+                                 formats=[OutputFormat.JSON])  # fmt: skip
     again = app.evaluate_facts(tmp_path / "out" / "facts.jsonl", "KB934709", tmp_path / "again",
                                [OutputFormat.JSON])  # fmt: skip
     first = {f.host: (f.status, f.reason, f.decided_by) for f in scanned.evaluation.findings}

@@ -16,6 +16,7 @@ from kbscan import app
 from kbscan.collect.plan import plan_for
 from kbscan.collect.winrm import WinrmCollector, WinrmSettings
 from kbscan.kb.directory import default_source
+from kbscan.limits import HostDeadline, Limits
 from kbscan.model import FailureCategory, Status, Target
 from kbscan.report.formats import OutputFormat
 from tests.servers import self_signed
@@ -68,7 +69,7 @@ def test_password_is_not_in_repr_or_failure_messages(kb: object) -> None:
     assert PASSWORD not in repr(settings)
     collector = WinrmCollector(plan_for([default_source().load("KB934709")]), settings)
     # A URL that carries the password, as a careless inventory might: scrubbed.
-    result = collector.collect(Target("x", address="127.0.0.1", port=1))
+    result = collector.collect(Target("x", address="127.0.0.1", port=1), HostDeadline.from_now(5))
     assert result.facts.failure is not None
     assert PASSWORD not in result.facts.failure.message
 
@@ -85,9 +86,10 @@ def test_https_certificates_are_validated_by_default(
     context.load_cert_chain(cert, key)
     settings = WinrmSettings(username=USER, password=PASSWORD, transport="basic",
                              ca_bundle=str(cert) if bundle else None, verify_certificates=verify,
-                             read_timeout=3, operation_timeout=1, deadline=3.0)  # fmt: skip
+                             read_timeout=3, operation_timeout=1)  # fmt: skip
     with fleet([variant("lon-smtp01", "tls-host")], tls=context) as f:
         outcome = app.scan_fleet(inventory(f, tmp_path), "KB934709", tmp_path / "out", settings,
+                                 limits=Limits(deadline=3.0),
                                  formats=[OutputFormat.JSON])  # fmt: skip
     (finding,) = outcome.evaluation.findings
     if expected == "ok":
@@ -128,6 +130,7 @@ def test_inventory_basic_over_http_is_refused_per_host(tmp_path: Path) -> None:
     settings = WinrmSettings(username=USER, password=PASSWORD, transport="ntlm")
     with fleet([variant("lon-smtp01", "h")]) as f:
         outcome = app.scan_fleet(inventory(f, tmp_path), "KB934709", tmp_path / "o", settings,
+                                 limits=Limits(deadline=3.0),
                                  formats=[OutputFormat.JSON])  # fmt: skip
     failure = outcome.evaluation.findings[0].facts.failure
     assert failure is not None and "clear text" in failure.message

@@ -27,6 +27,7 @@ from kbscan.errors import InputError
 from kbscan.evaluate import evaluate
 from kbscan.inventory import read_inventory
 from kbscan.kb.baseline import KbSet
+from kbscan.limits import HostDeadline, Limits
 from kbscan.model import Arch, FailureCategory, HostFacts, Protocol, Status, Target
 from kbscan.paths import data_dir
 from kbscan.simulator.fleet import SimulatedFleet
@@ -36,11 +37,15 @@ from kbscan.simulator.smb_endpoint import SmbEndpoint
 from tests.simfleet import PASSWORD, USER, demo_hosts, variant
 
 BASELINE = data_dir() / "demo" / "baseline.toml"
-SMB = SmbSettings(username=USER, password=PASSWORD, read_timeout=3, deadline=6)
+SMB = SmbSettings(username=USER, password=PASSWORD, read_timeout=3)
+DEADLINE = 6.0  # seconds a host, all in
 WINRM = WinrmSettings(
     username=USER, password=PASSWORD, transport="ntlm", read_timeout=3, operation_timeout=2,
-    deadline=6,
 )  # fmt: skip
+
+
+def _soon() -> HostDeadline:
+    return HostDeadline.from_now(DEADLINE)
 
 
 def _kbs() -> KbSet:
@@ -53,7 +58,11 @@ def plan_kbs() -> KbSet:
 
 
 def _collect(
-    host: SimHost, kbs: KbSet, settings: SmbSettings = SMB, services: tuple[str, ...] = ()
+    host: SimHost,
+    kbs: KbSet,
+    settings: SmbSettings = SMB,
+    services: tuple[str, ...] = (),
+    deadline: float = DEADLINE,
 ) -> tuple[HostFacts, int]:
     """``services``: the plan's, as a set whose KBs need them installed would have it."""
     endpoint = SmbEndpoint(host, USER, PASSWORD)
@@ -62,7 +71,7 @@ def _collect(
         plan = dataclasses.replace(plan, services=services)
     try:
         target = Target(host=host.host, address="127.0.0.1", smb_port=endpoint.address[1])
-        collected = SmbCollector(plan, settings).collect(target)
+        collected = SmbCollector(plan, settings).collect(target, HostDeadline.from_now(deadline))
         return collected.facts, collected.round_trips
     finally:
         endpoint.stop()
@@ -188,7 +197,7 @@ def test_a_closed_port_is_unreachable_and_worth_a_retry(plan_kbs: KbSet) -> None
 
     reserved: list[socket.socket] = []
     target = Target(host="off01", address="127.0.0.1", smb_port=_closed_port(reserved))
-    collected = SmbCollector(plan_for(plan_kbs.kbs), SMB).collect(target)
+    collected = SmbCollector(plan_for(plan_kbs.kbs), SMB).collect(target, _soon())
     for held in reserved:
         held.close()
     assert collected.facts.failure is not None
@@ -198,9 +207,9 @@ def test_a_closed_port_is_unreachable_and_worth_a_retry(plan_kbs: KbSet) -> None
 
 def test_a_host_that_hangs_in_the_registry_ends_at_the_deadline(plan_kbs: KbSet) -> None:
     host = variant("lon-smtp01", "wedged01", smb={"behaviour": "hang"})
-    settings = SmbSettings(username=USER, password=PASSWORD, read_timeout=30, deadline=2)
+    settings = SmbSettings(username=USER, password=PASSWORD, read_timeout=30)
     started = time.monotonic()
-    facts, _ = _collect(host, plan_kbs, settings)
+    facts, _ = _collect(host, plan_kbs, settings, deadline=2)
     took = time.monotonic() - started
     assert facts.failure is not None and facts.failure.category is FailureCategory.TIMEOUT
     assert "registry" in facts.failure.message
@@ -213,11 +222,13 @@ def test_misbehaving_endpoints_are_bounded_by_the_wall_clock(
 ) -> None:
     """A drip of one byte every 0.2 s keeps impacket's per-read timeout (10 s here) happy
     for ever; only the host's deadline ends it."""
-    settings = SmbSettings(username=USER, password=PASSWORD, read_timeout=10, deadline=1.5)
+    settings = SmbSettings(username=USER, password=PASSWORD, read_timeout=10)
     with HostileEndpoint(behaviour, interval=0.2) as endpoint:
         target = Target(host=f"hostile-{behaviour}", address="127.0.0.1", smb_port=endpoint.port)
         started = time.monotonic()
-        collected = SmbCollector(plan_for(plan_kbs.kbs), settings).collect(target)
+        collected = SmbCollector(plan_for(plan_kbs.kbs), settings).collect(
+            target, HostDeadline.from_now(1.5)
+        )
         took = time.monotonic() - started
     failure = collected.facts.failure
     assert failure is not None
@@ -245,7 +256,7 @@ def test_auto_falls_back_to_smb_only_where_no_winrm_listener_answers(
         inventory = fleet.write_inventory(tmp_path / "inv.csv", transport="ntlm")
         targets = read_inventory(inventory).targets
         collector = ProtocolCollector(plan_for(plan_kbs.kbs), Access(WINRM, SMB, Protocol.AUTO))
-        results = {t.host: collector.collect(t).facts for t in targets}
+        results = {t.host: collector.collect(t, _soon()).facts for t in targets}
         smb_logons = {name: ep for name, ep in fleet.smb_running.items()}
         assert smb_logons  # the endpoints ran
     assert results["nowinrm01"].collector == "smb" and results["nowinrm01"].failure is None
@@ -265,8 +276,8 @@ def test_inventory_protocol_column_wins_over_the_scan_choice(
             tmp_path / "inv.csv", transport="ntlm", protocols={"a01": "smb"}
         )
         outcome = app.scan_fleet(
-            inventory, "KB934709", tmp_path / "out", WINRM, workers=2, retries=0,
-            protocol=Protocol.WINRM,
+            inventory, "KB934709", tmp_path / "out", WINRM,
+            limits=Limits(deadline=DEADLINE, workers=2, retries=0), protocol=Protocol.WINRM,
         )  # fmt: skip
     collectors = {f.host: f.facts.collector for f in outcome.evaluation.findings}
     assert collectors == {"a01": "smb", "b01": "winrm"}
@@ -328,11 +339,12 @@ def _scan_demo(folder: Path, protocol: Protocol) -> dict[tuple[str, str], tuple[
         # so that only the hosts meant to time out do
         settings = WinrmSettings(
             username=USER, password=PASSWORD, transport="ntlm", fetch_files=True,
-            read_timeout=4, operation_timeout=2, deadline=20,
+            read_timeout=4, operation_timeout=2,
         )  # fmt: skip
         outcome = app.scan_fleet(
-            inventory, (), folder / "out", settings, workers=8, retries=0,
-            baseline=BASELINE, protocol=protocol, processes=1,
+            inventory, (), folder / "out", settings,
+            limits=Limits(deadline=20, workers=8, retries=0, processes=1),
+            baseline=BASELINE, protocol=protocol,
         )  # fmt: skip
     return {(f.host, f.kb_id): (f.status, f.reason) for f in outcome.evaluation.findings}
 
@@ -450,7 +462,7 @@ def test_hotfix_record_spellings_are_matched_by_number_over_smb_and_winrm(
         target = read_inventory(f.write_inventory(tmp_path / "inv.csv", transport="ntlm")).targets[0]
         from kbscan.collect.winrm import WinrmCollector
 
-        over_winrm = WinrmCollector(plan_for(plan_kbs.kbs), WINRM).collect(target).facts
+        over_winrm = WinrmCollector(plan_for(plan_kbs.kbs), WINRM).collect(target, _soon()).facts
     assert over_winrm.failure is None and expected in (over_winrm.hotfixes or ())
     for facts in (over_smb, over_winrm):
         assert evaluate(facts, kb934709).status is not Status.NEEDS_HOTFIX
@@ -474,7 +486,7 @@ def test_nt_and_2000_q_records_under_the_hotfix_key_are_matched_by_number(
     endpoint = SmbEndpoint(host, USER, PASSWORD)
     try:
         target = Target(host=host.host, address="127.0.0.1", smb_port=endpoint.address[1])
-        over_smb = SmbCollector(plan, SMB).collect(target).facts
+        over_smb = SmbCollector(plan, SMB).collect(target, _soon()).facts
     finally:
         endpoint.stop()
     assert over_smb.failure is None and over_smb.hotfixes == ("Q323255",)
@@ -482,7 +494,7 @@ def test_nt_and_2000_q_records_under_the_hotfix_key_are_matched_by_number(
         target = read_inventory(f.write_inventory(tmp_path / "inv.csv", transport="ntlm")).targets[0]
         from kbscan.collect.winrm import WinrmCollector
 
-        over_winrm = WinrmCollector(plan, WINRM).collect(target).facts
+        over_winrm = WinrmCollector(plan, WINRM).collect(target, _soon()).facts
     assert over_winrm.failure is None and "Q323255" in (over_winrm.hotfixes or ())
 
 

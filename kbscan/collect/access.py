@@ -18,10 +18,6 @@ class Access:
     smb: SmbSettings
     protocol: Protocol = Protocol.WINRM
 
-    @property
-    def deadline(self) -> float:
-        return self.winrm.deadline
-
     def protocols_for(self, targets: tuple[Target, ...]) -> set[Protocol]:
         return {t.protocol or self.protocol for t in targets}
 

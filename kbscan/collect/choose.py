@@ -10,7 +10,6 @@ attempts share the host's one deadline.
 
 from __future__ import annotations
 
-import time
 from dataclasses import replace
 
 from kbscan.collect.access import Access
@@ -18,6 +17,7 @@ from kbscan.collect.interface import Collector
 from kbscan.collect.outcome import Collected
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.registry import COLLECTORS
+from kbscan.limits import HostDeadline
 from kbscan.model import FailureCategory, Protocol, ReadBy, Target
 
 
@@ -47,13 +47,12 @@ class ProtocolCollector(Collector):
     def read_by_for(self, target: Target) -> ReadBy:
         return COLLECTORS[self._talking].kind.read_by
 
-    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
+    def collect(self, target: Target, deadline: HostDeadline) -> Collected:
         protocol = target.protocol or self.access.protocol
         if protocol is not Protocol.AUTO:
-            return self.over(protocol).collect(target, deadline_at)
-        at = deadline_at if deadline_at is not None else time.monotonic() + self.access.deadline
-        first = self.over(Protocol.WINRM).collect(target, at)
-        if first.answered or time.monotonic() >= at:
+            return self.over(protocol).collect(target, deadline)
+        first = self.over(Protocol.WINRM).collect(target, deadline)
+        if first.answered or deadline.passed():
             return first
-        second = self.over(Protocol.SMB).collect(target, at)
+        second = self.over(Protocol.SMB).collect(target, deadline)
         return replace(second, round_trips=first.round_trips + second.round_trips)

@@ -38,6 +38,8 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+from kbscan.limits import HostDeadline
+
 # A WS-Management answer is at most the server's MaxEnvelopeSize (150 KB on Windows
 # Server 2003, 500 KB on 2008 R2); anything far above is a flood, not an answer.
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
@@ -183,9 +185,9 @@ _current = threading.local()
 
 
 @contextlib.contextmanager
-def guarded(seconds: float, *, at: float | None = None) -> Iterator[Guard]:
+def guarded(deadline: HostDeadline) -> Iterator[Guard]:
     """The guard of this thread's conversation with one host, watched until it ends."""
-    guard = Guard(seconds, at=at)
+    guard = Guard(deadline.seconds, at=deadline.at)
     _current.guard = guard
     WATCHDOG.watch(guard)
     try:

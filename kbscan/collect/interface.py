@@ -10,6 +10,7 @@ from typing import ClassVar
 
 from kbscan.collect.outcome import Collected
 from kbscan.errors import InputError
+from kbscan.limits import HostDeadline
 from kbscan.model import FailureCategory, HostFacts, ReadBy, Target
 
 
@@ -24,8 +25,8 @@ class Collector(ABC):
     read_by: ClassVar[ReadBy]
 
     @abstractmethod
-    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
-        """The host's facts (a failure is facts too); ``deadline_at`` is time.monotonic."""
+    def collect(self, target: Target, deadline: HostDeadline) -> Collected:
+        """The host's facts (a failure is facts too), the conversation ended by ``deadline``."""
 
     def fault_for(self, target: Target) -> FailureCategory:
         return self.fault

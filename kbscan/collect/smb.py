@@ -33,7 +33,7 @@ from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import exchange_version, pending_pairs
 from kbscan.collect.smb_errors import error_code
 from kbscan.hotfix_ids import spellings
-from kbscan.limits import DEFAULTS
+from kbscan.limits import DEFAULTS, HostDeadline
 from kbscan.model import (
     SERVICE_UNREADABLE,
     Arch,
@@ -125,7 +125,6 @@ class SmbSettings:
     kdc: str | None = None
     port: int = 445
     read_timeout: float = float(DEFAULTS.read_timeout)
-    deadline: float = DEFAULTS.deadline
 
     def credentials(self, target: Target) -> tuple[str, str]:
         """(domain, user) of ``DOMAIN\\user`` or ``user@domain``."""
@@ -158,8 +157,8 @@ class SmbCollector(Collector):
         self.settings = settings
         self.clock = clock
 
-    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
-        with guarded(self.settings.deadline, at=deadline_at) as guard:
+    def collect(self, target: Target, deadline: HostDeadline) -> Collected:
+        with guarded(deadline) as guard:
             capture_connects(guard)
             return self._collect(target, guard)
 

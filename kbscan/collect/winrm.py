@@ -38,7 +38,7 @@ from kbscan.collect.kerberos import principal_of, refusal
 from kbscan.collect.outcome import Collected, HostFailure
 from kbscan.collect.plan import CollectionPlan
 from kbscan.collect.probe import MAX_OUTPUT_BYTES, build_probe, parse_probe_output
-from kbscan.limits import DEFAULTS
+from kbscan.limits import DEFAULTS, HostDeadline
 from kbscan.model import CollectionFailure, FailureCategory, HostFacts, ReadBy, Target
 
 OPERATION_TIMEOUT_FAULT = 2150858793
@@ -100,7 +100,6 @@ class WinrmSettings:
     cert_key_pem: str | None = None
     operation_timeout: int = DEFAULTS.operation_timeout
     read_timeout: int = DEFAULTS.read_timeout
-    deadline: float = DEFAULTS.deadline
     fetch_files: bool = False
     allow_basic_over_http: bool = False
     kdc: str | None = None  # Kerberos: where SMB asks for service tickets
@@ -132,10 +131,9 @@ class WinrmCollector(Collector):
         self.clock = clock
         self.probe = build_probe(plan, fetch=settings.fetch_files)
 
-    def collect(self, target: Target, deadline_at: float | None = None) -> Collected:
-        """One host's facts; ``deadline_at`` (time.monotonic) ends the conversation when a
-        scan's retries share one budget, else ``settings.deadline`` from now."""
-        with guarded(self.settings.deadline, at=deadline_at) as guard:
+    def collect(self, target: Target, deadline: HostDeadline) -> Collected:
+        """One host's facts; ``deadline`` ends the conversation (a scan's retries share it)."""
+        with guarded(deadline) as guard:
             return self._collect(target, guard)
 
     def _collect(self, target: Target, guard: Guard) -> Collected:

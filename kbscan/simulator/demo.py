@@ -17,12 +17,16 @@ from kbscan.collect.smb import impacket_missing
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.judge import judge
 from kbscan.kb.baseline import KbSet
+from kbscan.limits import Limits
 from kbscan.model import Protocol
 from kbscan.paths import data_dir
 from kbscan.report.formats import DEFAULT_FORMATS
 from kbscan.simulator.fleet import SimulatedFleet
 
 DEMO_USER = "DEMO\\kbscan-svc"
+# a loopback fleet answers in milliseconds: a short deadline, so the hostile hosts'
+# timeouts do not hold the demo up
+DEMO_LIMITS = Limits(deadline=4.0, read_timeout=4, operation_timeout=2, retries=1, workers=16)
 
 
 def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) -> ScanOutcome:
@@ -48,11 +52,10 @@ def run_demo(out_dir: Path, now: datetime | None = None, **scan_options: Any) ->
             password=password,
             transport="ntlm",  # with WinRM message encryption, as against real hosts
             fetch_files=True,
-            read_timeout=4,
-            operation_timeout=2,
-            deadline=4.0,
+            read_timeout=DEMO_LIMITS.read_timeout,
+            operation_timeout=DEMO_LIMITS.operation_timeout,
         )
-        options: dict[str, Any] = {"workers": 16, "retries": 1}
+        options: dict[str, Any] = {"limits": DEMO_LIMITS}
         options.update(scan_options)
         outcome = scan_fleet(
             inventory, (), out_dir, settings, now=now, baseline=demo / "baseline.toml",

@@ -11,6 +11,7 @@ import time
 import pytest
 
 from kbscan.collect.deadline import DeadlineExceeded, Guard, capture_connects, guarded
+from kbscan.limits import HostDeadline
 
 
 def _listener() -> socket.socket:
@@ -24,7 +25,7 @@ def test_the_watchdog_ends_a_read_that_waits_past_the_deadline() -> None:
     server = _listener()
     try:
         started = time.monotonic()
-        with guarded(0.5) as guard:
+        with guarded(HostDeadline.from_now(0.5)) as guard:
             client = socket.create_connection(server.getsockname())
             guard.register(client)
             accepted, _ = server.accept()
@@ -52,7 +53,7 @@ def test_captured_connects_are_the_guards_own() -> None:
     try:
 
         def converse() -> None:
-            with guarded(5) as guard:
+            with guarded(HostDeadline.from_now(5)) as guard:
                 capture_connects(guard)
                 sock = socket.create_connection(server.getsockname())
                 seen.append(len(guard._owned))  # registered by the audit hook

@@ -20,6 +20,7 @@ from kbscan.collect.plan import plan_for
 from kbscan.collect.probe import build_probe, code_page, parse_probe_output
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.kb.baseline import KbSet
+from kbscan.limits import Limits
 from kbscan.model import SERVICE_UNREADABLE, Protocol, Status, Target
 from kbscan.paths import data_dir
 from kbscan.simulator.fleet import SimulatedFleet
@@ -133,12 +134,13 @@ def test_the_demo_fleet_gets_the_same_statuses_in_every_language(tmp_path: Path)
             inventory = fleet.write_inventory(tmp_path / f"{name}.csv", transport="ntlm")
             settings = WinrmSettings(
                 username=USER, password=PASSWORD, transport="ntlm", fetch_files=True,
-                read_timeout=4, operation_timeout=2, deadline=20,
-            )  # fmt: skip
+                read_timeout=4, operation_timeout=2,
+)  # fmt: skip
             outcome = app.scan_fleet(
-                inventory, (), tmp_path / name, settings, workers=8, retries=0,
-                baseline=BASELINE, protocol=Protocol.WINRM, processes=1,
-            )  # fmt: skip
+                inventory, (), tmp_path / name, settings,
+                limits=Limits(deadline=20, workers=8, retries=0, processes=1),
+                baseline=BASELINE, protocol=Protocol.WINRM,
+        )  # fmt: skip
         statuses.append(
             {(f.host, f.kb_id): (f.status, f.reason) for f in outcome.evaluation.findings}
         )

@@ -17,6 +17,7 @@ import pytest
 from kbscan import app
 from kbscan.cli import run
 from kbscan.collect.winrm import WinrmSettings
+from kbscan.limits import Limits
 from kbscan.paths import data_dir
 from kbscan.simulator.batch import run_batch
 from kbscan.simulator.fleet import SimulatedFleet
@@ -46,11 +47,12 @@ def both(tmp_path_factory: pytest.TempPathFactory, script: str) -> tuple[Path, P
         inventory = fleet.write_inventory(root / "inv.csv", transport="ntlm")
         settings = WinrmSettings(
             username=USER, password=PASSWORD, transport="ntlm", fetch_files=True,
-            read_timeout=4, operation_timeout=2, deadline=20,
-        )  # fmt: skip
+            read_timeout=4, operation_timeout=2,
+)  # fmt: skip
         app.scan_fleet(
-            inventory, (), root / "scan", settings, workers=8, retries=0,
-            baseline=BASELINE, processes=1,
+            inventory, (), root / "scan", settings,
+            limits=Limits(deadline=20, workers=8, retries=0, processes=1),
+            baseline=BASELINE,
         )  # fmt: skip
     outputs = root / "outputs"
     run_probe_script(hosts, script, outputs)

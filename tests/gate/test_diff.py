@@ -14,13 +14,14 @@ from kbscan.cli import run
 from kbscan.collect.winrm import WinrmSettings
 from kbscan.gate.diff import classify
 from kbscan.gate.model import Change
+from kbscan.limits import Limits
 from kbscan.model import Status
 from kbscan.report.formats import OutputFormat
 from tests.simfleet import PASSWORD, USER, demo_hosts, fleet, inventory, variant
 
 SETTINGS = WinrmSettings(
     username=USER, password=PASSWORD, transport="basic", allow_basic_over_http=True,
-    fetch_files=True, read_timeout=3, operation_timeout=1, deadline=2.0,
+    fetch_files=True, read_timeout=3, operation_timeout=1,
 )  # fmt: skip
 
 
@@ -33,7 +34,8 @@ def _with_file(base: str, dll: str) -> object:
 def _scan(hosts: list, folder: Path) -> Path:
     folder.mkdir()
     with fleet(hosts) as f:
-        app.scan_fleet(inventory(f, folder), "KB934709", folder, SETTINGS, workers=8, retries=0,
+        app.scan_fleet(inventory(f, folder), "KB934709", folder, SETTINGS,
+                       limits=Limits(deadline=2.0, workers=8, retries=0),
                        formats=[OutputFormat.JSON])  # fmt: skip
     return folder / "facts.jsonl"
 
