@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kbscan.model import BinaryInfo, Finding, KbDefinition, Status
 from kbscan.report.interface import Evaluation
-from kbscan.report.rows import platform_label
+from kbscan.report.rows import kb_rules, platform_label
 from kbscan.report.safety import printable
 
 MAX_HOST_LINES = 40
@@ -42,8 +42,7 @@ def render_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINES) -
         f for f in evaluation.findings if f.status.needs_action or f.status is Status.UNKNOWN
     ]
     if attention:
-        order = list(Status)
-        attention.sort(key=lambda f: (order.index(f.status), f.host.lower()))
+        attention.sort(key=lambda f: (f.status.severity, f.host.lower()))
         rows = [("HOST", "STATUS", "PLATFORM", "INSTALLED", "REQUIRED", "REASON")]
         for f in attention[:max_hosts]:
             sp_arch = platform_label(f)
@@ -87,7 +86,6 @@ def render_set_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINE
     for row in rows:
         cells = enumerate(zip(row, widths, strict=True))
         lines.append("  " + "  ".join(c.rjust(w) if i else c.ljust(w) for i, (c, w) in cells))
-    order = list(Status)
     by_host: dict[str, list[Finding]] = {}
     for f in evaluation.findings:
         if f.status.needs_action or f.status is Status.UNKNOWN:
@@ -96,7 +94,7 @@ def render_set_summary(evaluation: Evaluation, *, max_hosts: int = MAX_HOST_LINE
         lines += ["", "Hosts that need attention (worst first):"]
         ranked = sorted(
             by_host.items(),
-            key=lambda item: (min(order.index(f.status) for f in item[1]), item[0].lower()),
+            key=lambda item: (min(f.status.severity for f in item[1]), item[0].lower()),
         )
         for host, findings in ranked[:max_hosts]:
             what = ", ".join(f"{f.kb_id} {f.status.value}" for f in findings)
@@ -163,19 +161,7 @@ def render_kb(kb: KbDefinition) -> str:
             where = f"line {t.line}: " if t.line else ""
             lines.append(f"  {where}{t.kind} ({t.heading or 'no heading'}): {t.note}")
         lines.append("")
-    lines += [
-        f"Platforms: {kb.describe_platforms()}",
-        f"Prerequisite: {kb.prerequisite_text}",
-        "Requires: "
-        + (", ".join(f"{s.display_name} ({s.name})" for s in kb.required_services) or "nothing"),
-        "Not for: "
-        + (
-            "; ".join(f"{p.name} {'/'.join(p.versions)}" for p in kb.excluded_products)
-            or "no exclusions"
-        ),
-        f"Restart: {kb.restart.text}",
-        "Installed when recorded as: " + ", ".join(kb.hotfix_ids),
-    ]
+    lines += [f"{label}: {text}" for label, text in kb_rules(kb, reasons=False)]
     return "\n".join(printable(line) for line in lines) + "\n"
 
 

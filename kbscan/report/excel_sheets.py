@@ -13,6 +13,7 @@ from kbscan.model import Status
 from kbscan.report.excel_cells import Sheets
 from kbscan.report.excel_columns import site
 from kbscan.report.interface import Evaluation
+from kbscan.report.rows import kb_rules
 
 # A matrix cell: the status in a word that fits a narrow column.
 SHORT = {
@@ -152,19 +153,7 @@ def kb_sheet(s: Sheets, ev: Evaluation) -> None:
         ("KB", f"{kb.id}: {kb.title}"),
         ("Source", kb.source),
         ("KB file", kb.origin),
-        ("Platforms", kb.describe_platforms()),
-        ("Prerequisite", kb.prerequisite_text),
-        (
-            "Requires",
-            ", ".join(f"{s.display_name} ({s.name})" for s in kb.required_services) or "nothing",
-        ),
-        (
-            "Not for",
-            "; ".join(f"{p.name} {'/'.join(p.versions)}: {p.reason}" for p in kb.excluded_products)
-            or "no exclusions",
-        ),
-        ("Restart", kb.restart.text),
-        ("Installed when recorded as", ", ".join(kb.hotfix_ids)),
+        *kb_rules(kb, reasons=True),
     ]
     for label, text in rules:
         ws.append([s.cell(ws, label, "label"), s.cell(ws, text)])

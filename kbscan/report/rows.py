@@ -1,8 +1,30 @@
-"""One flat row per finding: the shared column set of CSV, the console and the workbook."""
+"""What every report writes the same way: one flat row per finding (the shared column
+set of CSV, the console and the workbook), and a KB's rules as label and text."""
 
 from __future__ import annotations
 
-from kbscan.model import Finding
+from kbscan.model import Finding, KbDefinition
+
+
+def kb_rules(kb: KbDefinition, *, reasons: bool) -> list[tuple[str, str]]:
+    """What a KB asks of a host beyond its file table, as `kbscan kb show` and the
+    workbook's KB sheet print it; ``reasons``: why each excluded product is excluded."""
+    exclusions = "; ".join(
+        f"{p.name} {'/'.join(p.versions)}" + (f": {p.reason}" if reasons else "")
+        for p in kb.excluded_products
+    )
+    return [
+        ("Platforms", kb.describe_platforms()),
+        ("Prerequisite", kb.prerequisite_text),
+        (
+            "Requires",
+            ", ".join(f"{s.display_name} ({s.name})" for s in kb.required_services) or "nothing",
+        ),
+        ("Not for", exclusions or "no exclusions"),
+        ("Restart", kb.restart.text),
+        ("Installed when recorded as", ", ".join(kb.hotfix_ids)),
+    ]
+
 
 COLUMNS = (
     "host",
