@@ -11,7 +11,7 @@ import pytest
 
 from kbscan.model import FailureCategory, Protocol
 from tests import kdc_server
-from tests.test_kerberos import HOST, _scan, pytestmark  # noqa: F401  (the same skips)
+from tests.collect.test_kerberos import HOST, _scan, pytestmark  # noqa: F401  (the same skips)
 
 
 @pytest.mark.skipif(
