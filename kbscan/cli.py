@@ -19,7 +19,7 @@ from typing import TextIO
 
 from kbscan import __version__, app
 from kbscan.collect.smb import impacket_missing
-from kbscan.collect.winrm import WinrmSettings, transport_missing
+from kbscan.collect.winrm import HTTP_PORT, HTTPS_PORT, WinrmSettings, transport_missing
 from kbscan.credentials import obtain_password
 from kbscan.errors import KbscanError
 from kbscan.inventory import TRANSPORTS
@@ -260,9 +260,11 @@ def _add_scan_options(p: argparse.ArgumentParser) -> None:
         help="Kerberos: the KDC SMB asks for service tickets (default: the domain's name, "
         "as AD's DNS resolves it to its domain controllers)",
     )
-    c.add_argument("--https", action="store_true", help="connect over HTTPS (port 5986)")
+    c.add_argument("--https", action="store_true", help=f"connect over HTTPS (port {HTTPS_PORT})")
     c.add_argument(
-        "--port", type=int, help="default port (5985 http, 5986 https; WinRM 1.1: 80/443)"
+        "--port",
+        type=int,
+        help=f"default port ({HTTP_PORT} http, {HTTPS_PORT} https; WinRM 1.1: 80/443)",
     )
     c.add_argument("--ca-bundle", help="CA certificates to validate the hosts' HTTPS certificates")
     c.add_argument(

@@ -148,7 +148,7 @@ class Target:
     scheme: str | None = None  # http or https
     username: str | None = None
     protocol: Protocol | None = None  # None: the scan's --protocol
-    smb_port: int | None = None  # None: 445
+    smb_port: int | None = None  # None: SMB's own (445)
     line: int | None = None  # where the inventory named it
 
 

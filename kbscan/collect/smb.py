@@ -79,13 +79,15 @@ PROCESS_BLIND_SPOT_NO_START = (
     "judged from PendingFileRenameOperations alone"
 )
 
+SMB_PORT = 445  # SMB over TCP (NetBIOS's 139 is never used)
+
 # What an operator does about each failure over SMB: the port, the services, the rights.
 ADVICE = {
-    FailureCategory.UNREACHABLE: "Check that the host is up, port 445 reaches it and the "
-    "Remote Registry service runs, then rescan (or scan it over WinRM).",
+    FailureCategory.UNREACHABLE: f"Check that the host is up, port {SMB_PORT} reaches it and "
+    "the Remote Registry service runs, then rescan (or scan it over WinRM).",
     FailureCategory.REFUSED_CREDENTIALS: "Check the account and its password; it must be an "
     "administrator of the host (ADMIN$, the remote registry), then rescan.",
-    FailureCategory.TIMEOUT: "Check the host's load and the network path to port 445; "
+    FailureCategory.TIMEOUT: f"Check the host's load and the network path to port {SMB_PORT}; "
     "rescan with a longer --deadline.",
     FailureCategory.SMB_FAULT: "Read the SMB error, fix the host's sharing or RPC services, "
     "then rescan.",
@@ -123,7 +125,7 @@ class SmbSettings:
     password: str | None = field(default=None, repr=False)
     kerberos: bool = False
     kdc: str | None = None
-    port: int = 445
+    port: int = SMB_PORT
     read_timeout: float = float(DEFAULTS.read_timeout)
 
     def credentials(self, target: Target) -> tuple[str, str]:

@@ -70,10 +70,14 @@ def transport_missing(transport: str) -> str | None:
     return f"pip install 'kbscan[{extra}]'" if extra else "reinstall pywinrm"
 
 
+# WinRM 2.0's listeners (Vista and later, WMF 2.0 on 2003); WinRM 1.1 used 80 and 443
+HTTP_PORT, HTTPS_PORT = 5985, 5986
+PORTS_SAID = f"WinRM 1.1: ports 80/443; WinRM 2.0: {HTTP_PORT}/{HTTPS_PORT}"
+
 # What an operator does about each failure of a WinRM conversation.
 ADVICE = {
-    FailureCategory.UNREACHABLE: "Check that the host is up and WinRM listens "
-    "(WinRM 1.1: ports 80/443; WinRM 2.0: 5985/5986), then rescan.",
+    FailureCategory.UNREACHABLE: f"Check that the host is up and WinRM listens ({PORTS_SAID}), "
+    "then rescan.",
     FailureCategory.REFUSED_CREDENTIALS: "Check the account, its password and the transport "
     "(Basic is off by default on Windows), then rescan.",
     FailureCategory.TIMEOUT: "Check the host's load and the network path; rescan with a "
@@ -106,7 +110,7 @@ class WinrmSettings:
 
     def endpoint(self, target: Target) -> str:
         scheme = target.scheme or self.scheme
-        port = target.port or self.port or (5986 if scheme == "https" else 5985)
+        port = target.port or self.port or (HTTPS_PORT if scheme == "https" else HTTP_PORT)
         address = target.address or target.host
         if ":" in address and not address.startswith("["):
             address = f"[{address}]"
