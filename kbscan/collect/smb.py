@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from kbscan.collect import probe
+from kbscan.collect import impacket_speed, probe
 from kbscan.collect.deadline import DeadlineExceeded, Guard, capture_connects, guarded
 from kbscan.collect.interface import Collector
 from kbscan.collect.kerberos import fetch_service_ticket, refusal
@@ -312,6 +312,7 @@ class _Conversation:
     def _logon(self) -> Any:
         from impacket.smbconnection import SMBConnection
 
+        impacket_speed.install()
         s = self.settings
         address = self.target.address or self.target.host
         timeout = max(0.1, min(s.read_timeout, self.guard.remaining()))

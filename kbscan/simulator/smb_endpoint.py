@@ -30,6 +30,7 @@ from impacket import smb, smb3structs, smbserver
 from impacket.nt_errors import STATUS_ACCESS_DENIED
 from impacket.ntlm import compute_nthash
 
+from kbscan.collect import impacket_speed
 from kbscan.collect.probe import parse_wmi_datetime as parse_cim_datetime
 from kbscan.simulator.profile import SimHost
 from kbscan.simulator.registry_view import registry_of
@@ -46,6 +47,9 @@ SMB_BEHAVIOURS = (
 )
 _FROM_WINRM = {"down": "down", "refuse": "refuse", "timeout": "hang"}
 _DENIED_SHARES = ("ADMIN$", "C$")
+
+
+impacket_speed.install()  # the server packs and parses as impacket's client does
 
 
 def smb_behaviour(host: SimHost) -> str:

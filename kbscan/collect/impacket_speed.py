@@ -1,0 +1,219 @@
+"""Less of impacket's CPU per message, without changing a byte it sends or reads.
+
+impacket's generic ``Structure`` packs and parses every SMB, DCE/RPC and NDR message by
+its field list: for each field it scans the whole list twice (is another field this
+field's address, or its length?) and compiles the field's Python expression (``'<H=len(
+Data)'``) afresh. Both are pure functions of the field list and the expression's text, so
+their answers are kept: a field list's lookups once per list object, an expression
+compiled once per text. A profile of an SMB host's 30 exchanges put a third of the
+client's CPU there (findAddressFieldFor alone was called 7,000 times a host); the
+simulator's SMB endpoint, impacket's server, gains the same.
+
+``install()`` is idempotent and changes only those two lookups and the ``eval`` that
+impacket.structure and impacket.dcerpc.v5.ndr call; tests compare every field of the
+structures kbscan uses with impacket's own answers.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import re
+import struct
+from collections.abc import Iterator
+from functools import lru_cache
+from typing import Any
+
+_LIMIT = 4096  # field lists kept; impacket builds a few per message type, not per message
+_lookups: dict[int, tuple[Any, Any, int, dict[str, str], dict[str, str]]] = {}
+_installed = False
+
+
+def _build(obj: Any) -> tuple[Any, Any, int, dict[str, str], dict[str, str]]:
+    """(address field of, length field of) for the object's field list, built once."""
+    common, structure = obj.commonHdr, obj.structure
+    address: dict[str, str] = {}
+    length: dict[str, str] = {}
+    for field in (*common, *structure):
+        name, form = field[0], field[1]
+        for mark, table in (("&", address), ("-", length)):
+            at = form.rfind(mark)
+            if at >= 0:
+                # impacket takes the first field whose format ends with mark + name
+                table.setdefault(form[at + 1 :], name)
+    if len(_lookups) >= _LIMIT:
+        _lookups.clear()
+    entry = (structure, common, len(structure), address, length)  # the lists kept alive
+    _lookups[id(structure)] = entry
+    return entry
+
+
+def _find_address(self: Any, field_name: str) -> str | None:
+    return _tables(self)[3].get(field_name)
+
+
+def _find_length(self: Any, field_name: str) -> str | None:
+    return _tables(self)[4].get(field_name)
+
+
+# A format struct reads by itself, with none of impacket's own specifiers (quote, void,
+# address "&", code "=", length "-", array "*", literal ":", z/u/w strings, printf "%").
+_PLAIN = re.compile(r"[<>!]?(?:\d*[xcbBhHiIlLqQnNefdsp])+")
+
+
+@lru_cache(maxsize=1024)
+def _plain_size(form: str) -> int:
+    """struct's size of a plain format; -1 for a format with impacket's specifiers."""
+    return struct.calcsize(form) if _PLAIN.fullmatch(form) else -1
+
+
+@lru_cache(maxsize=1024)
+def _shape(form: str) -> tuple[str, str, int, str]:
+    """What a format is, read once: ("plain", form, size, ""), ("code", plain head, its
+    size, expression) for impacket's "<H=len(Data)", ("literal", ...) for ":", or
+    ("other", ...) for the rest, which impacket's own code reads as ever."""
+    size = _plain_size(form)
+    if size >= 0:
+        return "plain", form, size, ""
+    if form == ":":
+        return "literal", form, -1, ""
+    parts = form.split("=")
+    if (
+        len(parts) == 2
+        and "&" not in form
+        and _plain_size(parts[0]) >= 0
+        and not form.startswith(("_", "'", '"'))
+    ):
+        return "code", parts[0], _plain_size(parts[0]), parts[1]
+    return "other", form, -1, ""
+
+
+def _tables(obj: Any) -> tuple[Any, Any, int, dict[str, str], dict[str, str]]:
+    structure = obj.structure
+    hit = _lookups.get(id(structure))
+    if (
+        hit is None
+        or hit[0] is not structure
+        or hit[1] is not obj.commonHdr
+        or hit[2] != len(structure)
+    ):
+        hit = _build(obj)
+    return hit
+
+
+def _calc_unpack_size(self: Any, form: str, data: Any, field: Any = None) -> Any:
+    kind, _, size, _ = _shape(form)
+    if kind != "other" and not self.debug:
+        hit = _tables(self)
+        if field not in hit[3] and field not in hit[4]:
+            return len(data) if kind == "literal" else size
+    return _ORIGINAL["calcUnpackSize"](self, form, data, field)
+
+
+def _calc_pack_size(self: Any, form: str, data: Any, field: Any = None) -> Any:
+    kind, _, size, _ = _shape(form)
+    if kind != "other" and field not in _tables(self)[3]:
+        return len(data) if kind == "literal" else size
+    return _ORIGINAL["calcPackSize"](self, form, data, field)
+
+
+def _unpack(self: Any, form: str, data: Any, dataClassOrCode: Any = None, field: Any = None) -> Any:
+    kind, head, _, _ = _shape(form)
+    if kind != "other" and not self.debug and field not in _tables(self)[3]:
+        if kind != "literal":
+            return struct.unpack(head, data)[0]
+        if dataClassOrCode is None or dataClassOrCode is _BYTES:
+            return data if isinstance(data, bytes) else _BYTES(data)
+        return dataClassOrCode(data)
+    if dataClassOrCode is None:
+        return _ORIGINAL["unpack"](self, form, data, field=field)
+    return _ORIGINAL["unpack"](self, form, data, dataClassOrCode, field)
+
+
+def _pack_plain(self: Any, form: str, data: Any) -> bytes:
+    if data is None:
+        raise Exception("Trying to pack None")  # impacket's own words
+    if form[-1:] == "s" and not isinstance(data, bytes | bytearray):
+        data = self.b(data)
+    return struct.pack(form, data)
+
+
+def _pack(self: Any, form: str, data: Any, field: Any = None) -> Any:
+    kind, head, _, expression = _shape(form)
+    if kind == "other" or self.debug or field in _tables(self)[3]:
+        return _ORIGINAL["pack"](self, form, data, field)
+    if kind == "plain":
+        return _pack_plain(self, head, data)
+    if kind == "code":  # the value, else the expression over the other fields
+        try:
+            return _pack_plain(self, head, data)
+        except Exception:
+            fields = {"self": self, **self.fields}
+            return _pack_plain(self, head, _eval(expression, {}, fields))
+    if data is None:
+        raise Exception("Trying to pack None")
+    if hasattr(data, "getData"):  # a Structure, or anything that serialises itself
+        return data.getData()
+    if isinstance(data, int):
+        return bytes(data)
+    return data if isinstance(data, bytes) else bytes(self.b(data))
+
+
+_ORIGINAL: dict[str, Any] = {}
+_BYTES: Any = None  # impacket.structure.b, its default "data class": bytes as they are
+
+
+@lru_cache(maxsize=2048)
+def _compiled(source: str) -> Any:
+    return compile(source, "<impacket field>", "eval")
+
+
+def _eval(source: Any, globals_: Any = None, locals_: Any = None) -> Any:
+    if isinstance(source, str):
+        source = _compiled(source)
+    return builtins.eval(source, globals_, locals_)
+
+
+def install() -> None:
+    """Put the kept lookups and the compiled expressions into impacket (once)."""
+    global _installed
+    if _installed:
+        return
+    from impacket import structure
+    from impacket.dcerpc.v5 import ndr
+
+    global _BYTES
+    _BYTES = structure.b
+    cls = structure.Structure
+    for name in ("findAddressFieldFor", "findLengthFieldFor", "calcUnpackSize",
+                 "calcPackSize", "unpack", "pack"):  # fmt: skip
+        _ORIGINAL[name] = getattr(cls, name)
+    cls.findAddressFieldFor = _find_address
+    cls.findLengthFieldFor = _find_length
+    cls.calcUnpackSize = _calc_unpack_size
+    cls.calcPackSize = _calc_pack_size
+    cls.unpack = _unpack
+    cls.pack = _pack
+    structure.eval = _eval
+    ndr.eval = _eval
+    _installed = True
+
+
+@contextlib.contextmanager
+def impacket_as_shipped() -> Iterator[None]:
+    """impacket's own Structure for the block: what the tests compare the kept answers with."""
+    from impacket import structure
+    from impacket.dcerpc.v5 import ndr
+
+    install()
+    cls = structure.Structure
+    kept = {name: getattr(cls, name) for name in _ORIGINAL}
+    for name, original in _ORIGINAL.items():
+        setattr(cls, name, original)
+    structure.eval = ndr.eval = builtins.eval
+    try:
+        yield
+    finally:
+        for name, fast in kept.items():
+            setattr(cls, name, fast)
+        structure.eval = ndr.eval = _eval
