@@ -104,22 +104,23 @@ def _tables(obj: Any) -> tuple[Any, Any, int, dict[str, str], dict[str, str]]:
 def _calc_unpack_size(self: Any, form: str, data: Any, field: Any = None) -> Any:
     kind, _, size, _ = _shape(form)
     if kind != "other" and not self.debug:
-        hit = _tables(self)
-        if field not in hit[3] and field not in hit[4]:
+        # field None: impacket's own recursion into a specifier's head, never a named field
+        hit = None if field is None else _tables(self)
+        if hit is None or (field not in hit[3] and field not in hit[4]):
             return len(data) if kind == "literal" else size
     return _ORIGINAL["calcUnpackSize"](self, form, data, field)
 
 
 def _calc_pack_size(self: Any, form: str, data: Any, field: Any = None) -> Any:
     kind, _, size, _ = _shape(form)
-    if kind != "other" and field not in _tables(self)[3]:
+    if kind != "other" and (field is None or field not in _tables(self)[3]):
         return len(data) if kind == "literal" else size
     return _ORIGINAL["calcPackSize"](self, form, data, field)
 
 
 def _unpack(self: Any, form: str, data: Any, dataClassOrCode: Any = None, field: Any = None) -> Any:
     kind, head, _, _ = _shape(form)
-    if kind != "other" and not self.debug and field not in _tables(self)[3]:
+    if kind != "other" and not self.debug and (field is None or field not in _tables(self)[3]):
         if kind != "literal":
             return struct.unpack(head, data)[0]
         if dataClassOrCode is None or dataClassOrCode is _BYTES:
@@ -140,7 +141,7 @@ def _pack_plain(self: Any, form: str, data: Any) -> bytes:
 
 def _pack(self: Any, form: str, data: Any, field: Any = None) -> Any:
     kind, head, _, expression = _shape(form)
-    if kind == "other" or self.debug or field in _tables(self)[3]:
+    if kind == "other" or self.debug or (field is not None and field in _tables(self)[3]):
         return _ORIGINAL["pack"](self, form, data, field)
     if kind == "plain":
         return _pack_plain(self, head, data)
