@@ -9,13 +9,16 @@ compiled once per text. A profile of an SMB host's 30 exchanges put a third of t
 client's CPU there (findAddressFieldFor alone was called 7,000 times a host); the
 simulator's SMB endpoint, impacket's server, gains the same.
 
-``install()`` is idempotent and changes only those two lookups and the ``eval`` that
+NDR's padding before a primitive field is kept per format the same way.
+
+``install()`` is idempotent and changes only these lookups and the ``eval`` that
 impacket.structure and impacket.dcerpc.v5.ndr call; tests compare every field of the
 structures kbscan uses with impacket's own answers.
 """
 
 from __future__ import annotations
 
+import ast
 import builtins
 import contextlib
 import re
@@ -149,8 +152,10 @@ def _pack(self: Any, form: str, data: Any, field: Any = None) -> Any:
         try:
             return _pack_plain(self, head, data)
         except Exception:
-            fields = {"self": self, **self.fields}
-            return _pack_plain(self, head, _eval(expression, {}, fields))
+            known, value = _constant(expression)
+            if not known:
+                value = _eval(expression, {}, {"self": self, **self.fields})
+            return _pack_plain(self, head, value)
     if data is None:
         raise Exception("Trying to pack None")
     if hasattr(data, "getData"):  # a Structure, or anything that serialises itself
@@ -160,8 +165,34 @@ def _pack(self: Any, form: str, data: Any, field: Any = None) -> Any:
     return data if isinstance(data, bytes) else bytes(self.b(data))
 
 
+@lru_cache(maxsize=512)
+def _ndr_alignment(field_type: str) -> int:
+    try:
+        return struct.calcsize(field_type.split("=")[0])
+    except Exception:  # impacket's own: a format struct cannot size aligns to nothing
+        return 0
+
+
+def _ndr_pad(field_type: Any, so_far: int) -> int:
+    """NDR's padding before a primitive field, the alignment of its format kept."""
+    if not isinstance(field_type, str):
+        return 0
+    alignment = _ndr_alignment(field_type)
+    return (alignment - (so_far % alignment)) % alignment if alignment > 0 else 0
+
+
 _ORIGINAL: dict[str, Any] = {}
 _BYTES: Any = None  # impacket.structure.b, its default "data class": bytes as they are
+
+
+@lru_cache(maxsize=2048)
+def _constant(expression: str) -> tuple[bool, Any]:
+    """(True, value) where the expression is a literal ("0", "b''", "65504"): nothing to
+    evaluate; (False, None) where it reads other fields."""
+    try:
+        return True, ast.literal_eval(expression)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        return False, None
 
 
 @lru_cache(maxsize=2048)
@@ -197,6 +228,8 @@ def install() -> None:
     cls.pack = _pack
     structure.eval = _eval
     ndr.eval = _eval
+    _ORIGINAL["calculatePad"] = ndr.NDR.__dict__["calculatePad"]
+    ndr.NDR.calculatePad = staticmethod(_ndr_pad)
     _installed = True
 
 
@@ -208,13 +241,14 @@ def impacket_as_shipped() -> Iterator[None]:
 
     install()
     cls = structure.Structure
-    kept = {name: getattr(cls, name) for name in _ORIGINAL}
+    owners = {name: ndr.NDR if name == "calculatePad" else cls for name in _ORIGINAL}
+    kept = {name: owner.__dict__[name] for name, owner in owners.items()}
     for name, original in _ORIGINAL.items():
-        setattr(cls, name, original)
+        setattr(owners[name], name, original)
     structure.eval = ndr.eval = builtins.eval
     try:
         yield
     finally:
         for name, fast in kept.items():
-            setattr(cls, name, fast)
+            setattr(owners[name], name, fast)
         structure.eval = ndr.eval = _eval

@@ -1,6 +1,6 @@
 """The kept lookups change no byte: every message of a real SMB collection (client and
-the simulator's server, SMB1 and SMB2, DCE/RPC and NDR) is packed and parsed a second
-time with impacket as shipped, and both must agree."""
+the simulator's server, SMB1 and SMB2, DCE/RPC, and every MS-RPC call's NDR) is packed
+and parsed a second time with impacket as shipped, and both must agree."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ def _plain(value: Any) -> Any:
 def test_every_message_of_a_collection_is_what_impacket_makes_of_it(
     host: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from impacket.dcerpc.v5.ndr import NDRCALL
     from impacket.structure import Structure
 
     from kbscan.collect import impacket_speed
@@ -43,7 +44,7 @@ def test_every_message_of_a_collection_is_what_impacket_makes_of_it(
 
     impacket_speed.install()
     lock = threading.RLock()  # one comparison at a time: the swap is process-wide
-    seen = {"packed": 0, "parsed": 0}
+    seen = {"packed": 0, "parsed": 0, "calls": 0}
     differ: list[str] = []
     get_data, from_string = Structure.getData, Structure.fromString
 
@@ -71,8 +72,32 @@ def test_every_message_of_a_collection_is_what_impacket_makes_of_it(
                 differ.append(f"parse {type(self).__name__}: {[(k, fast.get(k), shipped.get(k)) for k in keys][:3]}")
             return result
 
+    ndr_get, ndr_from = NDRCALL.getData, NDRCALL.fromString
+
+    def call_packed_both_ways(self: Any, so_far: int = 0) -> bytes:
+        with lock:
+            fast = ndr_get(self, so_far)
+            with impacket_speed.impacket_as_shipped():
+                shipped = ndr_get(self, so_far)
+            seen["calls"] += 1
+            if fast != shipped:
+                differ.append(f"pack {type(self).__name__}")
+            return fast
+
+    def call_parsed_both_ways(self: Any, data: bytes, offset: int = 0) -> Any:
+        with lock:
+            result = ndr_from(self, data, offset)
+            fast = _plain(dict(self.fields))
+            with impacket_speed.impacket_as_shipped():
+                ndr_from(self, data, offset)
+            if _plain(dict(self.fields)) != fast:
+                differ.append(f"parse {type(self).__name__}")
+            return result
+
     monkeypatch.setattr(Structure, "getData", packed_both_ways)
     monkeypatch.setattr(Structure, "fromString", parsed_both_ways)
+    monkeypatch.setattr(NDRCALL, "getData", call_packed_both_ways)
+    monkeypatch.setattr(NDRCALL, "fromString", call_parsed_both_ways)
     kbs = [default_source().load(k) for k in ("KB934709", "KB981506", "KB2492386")]
     endpoint = SmbEndpoint(variant(host, "diff01"), USER, PASSWORD)
     try:
@@ -83,5 +108,5 @@ def test_every_message_of_a_collection_is_what_impacket_makes_of_it(
     finally:
         endpoint.stop()
     assert collected.facts.failure is None, collected.facts.failure
-    assert seen["packed"] > 100 and seen["parsed"] > 100
+    assert seen["packed"] > 100 and seen["parsed"] > 100 and seen["calls"] > 5
     assert not differ, sorted(set(differ))
