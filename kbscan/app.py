@@ -7,7 +7,6 @@ CLI turns outcomes and errors into text and exit codes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
@@ -29,6 +28,7 @@ from kbscan.collect.winrm import WinrmSettings
 from kbscan.errors import InputError
 from kbscan.gate.diff import diff
 from kbscan.gate.exemptions import load_exemptions
+from kbscan.gate.inputs import input_digests
 from kbscan.gate.model import Policy, Verdict
 from kbscan.gate.policy import load_policy
 from kbscan.gate.verdict import gate
@@ -367,19 +367,6 @@ class GateOutcome:
         return self.evaluation.verdict
 
 
-def _sha256(path: Path) -> str:
-    """A file's digest; a folder's is over its files' names and contents, in order."""
-    digest = hashlib.sha256()
-    files = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
-    for f in files:
-        if path.is_dir():
-            digest.update(str(f.relative_to(path)).encode() + b"\0")
-        with f.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(block)
-    return digest.hexdigest()
-
-
 def gate_facts(
     facts_path: Path,
     kb_ids: KbIds,
@@ -400,12 +387,8 @@ def gate_facts(
     stamp = now or datetime.now(UTC)
     evaluation, problems = _judge_file(facts_path, kbs, stamp)
     verdict = gate(evaluation.findings, policy, exemptions, today or stamp.date())
-    inputs = [(str(facts_path), _sha256(facts_path))]
-    inputs += [(kb.origin, _sha256(Path(kb.origin))) for kb in kbs.kbs]
-    for extra in (policy_path, exemptions_path, baseline):
-        if extra is not None:
-            inputs.append((str(extra), _sha256(extra)))
-    verdict = replace(verdict, inputs=tuple(inputs))
+    judged_from = [facts_path, *(kb.origin for kb in kbs.kbs), policy_path, exemptions_path]
+    verdict = replace(verdict, inputs=input_digests([*judged_from, baseline]))
     evaluation = replace(evaluation, verdict=verdict)
     written = list(write_reports(evaluation, out_dir, [OutputFormat.XLSX]))
     written += [
