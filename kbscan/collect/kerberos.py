@@ -68,22 +68,20 @@ KDC_ERRORS = {
         "give the account's own realm (DOMAIN\\user with the domain's name)",
     ),
 }
+NO_TICKET = KerberosProblem(
+    "there is no Kerberos ticket (no credentials cache found)",
+    "log on first (kinit user@REALM) or give kbscan a password (KBSCAN_PASSWORD or --keyring)",
+)
 # MIT library errors (offsets in its table) a scan meets before any KDC answers.
 LIBRARY_ERRORS = {
-    141: KerberosProblem(
-        "there is no Kerberos ticket (no credentials cache found)",
-        "log on first (kinit user@REALM) or give kbscan a password (KBSCAN_PASSWORD or --keyring)",
-    ),
-    189: KerberosProblem(
-        "there is no Kerberos ticket (no credentials cache found)",
-        "log on first (kinit user@REALM) or give kbscan a password (KBSCAN_PASSWORD or --keyring)",
-    ),
-    154: KerberosProblem(
+    141: NO_TICKET,  # KRB5_CC_NOTFOUND: no ticket for the principal in the cache
+    195: NO_TICKET,  # KRB5_FCC_NOFILE: no cache file at all
+    154: KerberosProblem(  # KRB5_REALM_UNKNOWN
         "no KDC is known for this realm (wrong or unknown realm)",
         "check the realm's name, or add it to krb5.conf ([realms], [domain_realm]); DNS SRV "
         "records _kerberos._tcp.REALM let clients find it",
     ),
-    156: KerberosProblem(
+    156: KerberosProblem(  # KRB5_KDC_UNREACH
         "no KDC of the realm answered (port 88 unreachable)",
         "check the network path to the domain controllers (TCP and UDP 88)",
     ),
@@ -173,7 +171,7 @@ def _credentials(gssapi: Any, principal: str | None, password: str | None) -> An
         creds = g.Credentials(name=name, usage="initiate")
         if not creds.lifetime:
             raise KerberosLogonError(
-                f"the Kerberos ticket of {creds.name} has expired: {LIBRARY_ERRORS[141].fix}"
+                f"the Kerberos ticket of {creds.name} has expired: {NO_TICKET.fix}"
             )
         return creds
     except g.raw.GSSError as exc:

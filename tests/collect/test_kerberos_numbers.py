@@ -29,6 +29,7 @@ KRB5_TABLE = 0x96C73A00  # MIT's krb5 error table base
         (KRB5_TABLE + 24, "password is wrong"),  # KDC_ERR_PREAUTH_FAILED
         (KRB5_TABLE + 68, "realm is wrong"),  # KDC_ERR_WRONG_REALM
         (-1765328243, "no Kerberos ticket"),  # KRB5_CC_NOTFOUND
+        (-1765328189, "no Kerberos ticket"),  # KRB5_FCC_NOFILE
         (-1765328230, "no KDC is known"),  # KRB5_REALM_UNKNOWN
         (-1765328228, "no KDC of the realm answered"),  # KRB5_KDC_UNREACH
     ],
