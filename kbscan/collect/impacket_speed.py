@@ -1,19 +1,23 @@
 """Less of impacket's CPU per message, without changing a byte it sends or reads.
 
 impacket's generic ``Structure`` packs and parses every SMB, DCE/RPC and NDR message by
-its field list: for each field it scans the whole list twice (is another field this
-field's address, or its length?) and compiles the field's Python expression (``'<H=len(
-Data)'``) afresh. Both are pure functions of the field list and the expression's text, so
-their answers are kept: a field list's lookups once per list object, an expression
-compiled once per text. A profile of an SMB host's 30 exchanges put a third of the
-client's CPU there (findAddressFieldFor alone was called 7,000 times a host); the
-simulator's SMB endpoint, impacket's server, gains the same.
+its field list: for each field it scanned the whole list twice (is another field this
+field's address, or its length?), split the field's format again on every pack, unpack
+and size, and compiled field expressions (``'<H=len(Data)'``) afresh. A profile of an SMB
+host's 30 exchanges put most of the client's CPU there (findAddressFieldFor alone was
+called 7,000 times a host), and the simulator's SMB endpoint, impacket's server, the same.
 
-NDR's padding before a primitive field is kept per format the same way.
+All of it is a pure function of the field list and the format's text, so the answers
+are kept: a field list's address and length tables once per list object (its identity
+and length checked), each format read once into plain (a struct format), code (a plain
+head and an expression), literal (``:``) or other; plain and code formats of fields no
+other field points at are packed and unpacked by ``struct`` directly, literal
+expressions are not evaluated, other expressions are compiled once, NDR's padding is
+kept per format. Everything else goes to impacket's own code as before.
 
-``install()`` is idempotent and changes only these lookups and the ``eval`` that
-impacket.structure and impacket.dcerpc.v5.ndr call; tests compare every field of the
-structures kbscan uses with impacket's own answers.
+``install()`` is idempotent; ``impacket_as_shipped()`` puts impacket's own methods back
+for a block, which tests/collect/test_impacket_speed.py uses to pack and parse every
+message of a real collection both ways and compare.
 """
 
 from __future__ import annotations
