@@ -130,7 +130,8 @@ def realm(
     _configs(root, port)
     env = _env(root)
     run = {"env": env, "capture_output": True, "timeout": 60, "check": True}
-    subprocess.run([KDB5_UTIL, "-r", REALM, "-P", secrets.token_hex(16), "create", "-s"], **run)  # type: ignore[call-overload]
+    master = secrets.token_hex(16)
+    subprocess.run([KDB5_UTIL, "-r", REALM, "-P", master, "create", "-s"], **run)  # type: ignore[call-overload]
     password = "Kdc-" + secrets.token_hex(8)
     kdc = Kdc(port, password, root / "hosts.keytab", root / "krb5.conf", root)
     kdc.kadmin(f"addprinc -pw {password} {USER}")

@@ -30,7 +30,9 @@ SETTINGS = WinrmSettings(username=USER, password=PASSWORD, transport="basic",
 def test_a_set_of_several_is_one_collection_per_host(tmp_path: Path) -> None:
     with fleet(demo_hosts(), operation_timeout=1.0) as f:
         inventory = f.write_inventory(tmp_path / "inventory.csv")
-        outcome = app.scan_fleet(inventory, KBS, tmp_path / "set", SETTINGS, limits=Limits(deadline=3.0, workers=16, retries=0), formats=[OutputFormat.JSON])  # fmt: skip
+        outcome = app.scan_fleet(inventory, KBS, tmp_path / "set", SETTINGS,
+                                 limits=Limits(deadline=3.0, workers=16, retries=0),
+                                 formats=[OutputFormat.JSON])  # fmt: skip
         commands = f.commands()
     # One command line per host that answers at all, whatever the number of KBs.
     assert max(commands.values()) == 1

@@ -85,7 +85,8 @@ def test_sigkill_then_resume(tmp_path: Path, slow_fleet: tuple, after_lines: int
     # A crash mid-write leaves a torn line: add one on top of the kill.
     with journal.open("ab") as handle:
         handle.write(b'{"schema": "kbscan.facts/1", "host": "fra-sm')
-    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS, limits=Limits(deadline=2.0, workers=2), resume=True,
+    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS,
+                             limits=Limits(deadline=2.0, workers=2), resume=True,
                              formats=[OutputFormat.JSON])  # fmt: skip
     assert resumed.discarded_tail > 0
     assert resumed.stats.skipped == len({j["host"] for j in journalled})
@@ -101,7 +102,8 @@ def test_ctrl_c_then_resume(tmp_path: Path, slow_fleet: tuple) -> None:
     _interrupt_after(proc, out / "facts.jsonl", 10, signal.SIGINT)
     assert proc.returncode == 130
     assert proc.stderr is not None and b"rerun with --resume" in proc.stderr.read()
-    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS, limits=Limits(deadline=2.0, workers=2), resume=True,
+    resumed = app.scan_fleet(inv, "KB934709", out, SETTINGS,
+                             limits=Limits(deadline=2.0, workers=2), resume=True,
                              formats=[OutputFormat.JSON])  # fmt: skip
     assert sorted(j["host"] for j in _lines(out / "facts.jsonl")) == sorted(h.host for h in f.hosts)
     assert _verdicts(resumed) == whole

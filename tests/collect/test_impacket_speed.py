@@ -69,7 +69,8 @@ def test_every_message_of_a_collection_is_what_impacket_makes_of_it(
             if _plain(dict(self.fields)) != fast:
                 shipped = _plain(dict(self.fields))
                 keys = [k for k in set(fast) | set(shipped) if fast.get(k) != shipped.get(k)]
-                differ.append(f"parse {type(self).__name__}: {[(k, fast.get(k), shipped.get(k)) for k in keys][:3]}")
+                said = [(k, fast.get(k), shipped.get(k)) for k in keys][:3]
+                differ.append(f"parse {type(self).__name__}: {said}")
             return result
 
     ndr_get, ndr_from = NDRCALL.getData, NDRCALL.fromString

@@ -72,9 +72,10 @@ def _scan(
         settings = WinrmSettings(
             username=username, password=password, transport="kerberos", kdc="127.0.0.1",
             read_timeout=4, operation_timeout=2,
-)  # fmt: skip
+        )  # fmt: skip
         return app.scan_fleet(
-            inventory, KBS, folder / "out", settings, limits=Limits(deadline=20, workers=1, retries=0, processes=1), protocol=protocol,
+            inventory, KBS, folder / "out", settings, protocol=protocol,
+            limits=Limits(deadline=20, workers=1, retries=0, processes=1),
         )  # fmt: skip
 
 
@@ -167,10 +168,12 @@ def test_the_fleet_from_the_directory_with_a_gssapi_bind_then_scanned_with_kerbe
         settings = WinrmSettings(
             username=USER, password=kdc.password, transport="kerberos",
             port=fleet.endpoints["localhost"][1], read_timeout=4, operation_timeout=2,
-)  # fmt: skip
+        )  # fmt: skip
         url = served.url(f"OU=Lab,OU=Servers,{ldap_server.BASE}")
         outcome = app.scan_fleet(
-            url, KBS, tmp_path / "out", settings, limits=Limits(deadline=20, workers=1, retries=0, processes=1))
+            url, KBS, tmp_path / "out", settings,
+            limits=Limits(deadline=20, workers=1, retries=0, processes=1),
+        )  # fmt: skip
         anonymous = read_directory(DirectoryQuery(url), None, None)
     assert not anonymous.targets and not anonymous.skipped  # anonymous reads see nothing
     statuses = {f.kb_id: f.status for f in outcome.evaluation.findings}

@@ -69,7 +69,9 @@ def test_impacket_s_kerberos_error_is_read_by_its_kdc_code() -> None:
 def test_pykerberos_gss_error_is_read_by_its_minor_code() -> None:
     import kerberos
 
-    error = kerberos.GSSError(("Unspecified GSS failure", 851968), ("Server not found", -1765328377))
+    error = kerberos.GSSError(
+        ("Unspecified GSS failure", 851968), ("Server not found", -1765328377)
+    )
     said = refusal(error)
     assert said is not None and "no service principal" in said
 

@@ -135,7 +135,7 @@ def test_the_demo_fleet_gets_the_same_statuses_in_every_language(tmp_path: Path)
             settings = WinrmSettings(
                 username=USER, password=PASSWORD, transport="ntlm", fetch_files=True,
                 read_timeout=4, operation_timeout=2,
-)  # fmt: skip
+            )  # fmt: skip
             outcome = app.scan_fleet(
                 inventory, (), tmp_path / name, settings,
                 limits=Limits(deadline=20, workers=8, retries=0, processes=1),

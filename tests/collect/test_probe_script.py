@@ -48,7 +48,7 @@ def both(tmp_path_factory: pytest.TempPathFactory, script: str) -> tuple[Path, P
         settings = WinrmSettings(
             username=USER, password=PASSWORD, transport="ntlm", fetch_files=True,
             read_timeout=4, operation_timeout=2,
-)  # fmt: skip
+        )  # fmt: skip
         app.scan_fleet(
             inventory, (), root / "scan", settings,
             limits=Limits(deadline=20, workers=8, retries=0, processes=1),

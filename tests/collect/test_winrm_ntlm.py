@@ -21,12 +21,13 @@ def _scan(tmp: Path, password: str, hosts: list) -> tuple[dict, object]:
         fetch_files=True,
         read_timeout=3,
         operation_timeout=1,
-)
+    )
     tmp.mkdir(exist_ok=True)
     with fleet(hosts) as f:
         inv = f.write_inventory(tmp / "inventory.csv", transport="ntlm")
         outcome = app.scan_fleet(
-            inv, "KB934709", tmp / "out", settings, limits=Limits(deadline=3.0, workers=4), formats=[OutputFormat.JSON]
+            inv, "KB934709", tmp / "out", settings, limits=Limits(deadline=3.0, workers=4),
+            formats=[OutputFormat.JSON],
         )
         sealed = sum(sim.state.sealed_requests for sim in f.running.values())
     return {x.host: x for x in outcome.evaluation.findings}, sealed
