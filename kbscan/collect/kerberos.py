@@ -120,17 +120,10 @@ def principal_of(username: str | None) -> str | None:
     return username
 
 
-@dataclass(frozen=True)
-class Ticket:
-    """The scan's ticket: who it is for and the private cache holding it."""
-
-    principal: str
-    cache: Path
-
-
 @contextlib.contextmanager
-def kerberos_logon(username: str | None, password: str | None) -> Iterator[Ticket]:
-    """A ticket for the scan, in KRB5CCNAME while the block runs, removed after it."""
+def kerberos_logon(username: str | None, password: str | None) -> Iterator[Path]:
+    """A ticket for the scan, in KRB5CCNAME (the path yielded) while the block runs,
+    removed after it."""
     try:
         import gssapi
         import gssapi.raw
@@ -143,13 +136,12 @@ def kerberos_logon(username: str | None, password: str | None) -> Iterator[Ticke
     cache = folder / "ccache"
     before = os.environ.get("KRB5CCNAME")
     try:
-        creds = _credentials(gssapi, principal_of(username), password)
+        creds = _credentials(principal_of(username), password)
         gssapi.raw.store_cred_into(
             {b"ccache": f"FILE:{cache}".encode()}, creds, usage="initiate", overwrite=True
         )
         os.environ["KRB5CCNAME"] = str(cache)  # a bare path: MIT and impacket read it
-        held = gssapi.raw.inquire_cred(creds, name=True)
-        yield Ticket(str(held.name), cache)
+        yield cache
     finally:
         if before is None:
             os.environ.pop("KRB5CCNAME", None)
@@ -158,37 +150,42 @@ def kerberos_logon(username: str | None, password: str | None) -> Iterator[Ticke
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _credentials(gssapi: Any, principal: str | None, password: str | None) -> Any:
+def _credentials(principal: str | None, password: str | None) -> Any:
     """The ticket-granting credentials: from the password, else the operator's cache."""
-    g = gssapi
+    import gssapi
+    import gssapi.raw
+
+    name = gssapi.Name(principal, gssapi.NameType.user) if principal else None
     try:
         if password is not None:
-            if principal is None:
+            if name is None:
                 raise KerberosLogonError("a Kerberos password needs a user name (--username)")
-            name = g.Name(principal, g.NameType.user)
-            return g.raw.acquire_cred_with_password(name, password.encode(), usage="initiate").creds
-        name = g.Name(principal, g.NameType.user) if principal else None
-        creds = g.Credentials(name=name, usage="initiate")
+            return gssapi.raw.acquire_cred_with_password(
+                name, password.encode(), usage="initiate"
+            ).creds
+        creds = gssapi.Credentials(name=name, usage="initiate")
         if not creds.lifetime:
             raise KerberosLogonError(
                 f"the Kerberos ticket of {creds.name} has expired: {NO_TICKET.fix}"
             )
         return creds
-    except g.raw.GSSError as exc:
-        problem = problem_of_minor(exc.min_code)
+    except gssapi.raw.GSSError as exc:
         who = principal or "the ticket cache's principal"
-        raise KerberosLogonError(
-            f"Kerberos logon of {who} failed: {problem.what}; {problem.fix} "
-            f"(GSS minor code {exc.min_code})"
-        ) from None
+        said = _said(problem_of_minor(exc.min_code), f"GSS minor code {exc.min_code}")
+        raise KerberosLogonError(f"Kerberos logon of {who} failed: {said}") from None
 
 
 class KerberosRefused(Exception):
     """A host's service ticket was refused: the problem, and the number that said so."""
 
     def __init__(self, problem: KerberosProblem, code: str) -> None:
-        super().__init__(f"Kerberos: {problem.what}; {problem.fix} ({code})")
+        super().__init__(f"Kerberos: {_said(problem, code)}")
         self.problem = problem
+
+
+def _said(problem: KerberosProblem, code: str) -> str:
+    """A problem as the operator reads it: what, what to fix, and the number it came as."""
+    return f"{problem.what}; {problem.fix} ({code})"
 
 
 # MIT's library writes the ticket cache file; impacket reads it without a lock
@@ -217,30 +214,23 @@ def fetch_service_ticket(service: str, host: str) -> None:
 def refusal(exc: BaseException) -> str | None:
     """What a Kerberos failure inside a collector means, by its number; None for others.
 
-    Knows kbscan's own refusal, impacket's KerberosError (a KDC error code) and
-    pykerberos' GSSError (MIT's minor status, the second pair of its arguments)."""
+    Knows kbscan's own refusal, python-gssapi's GSSError (min_code), impacket's
+    KerberosError (a KDC error code) and pykerberos' GSSError (MIT's minor status, the
+    second pair of its arguments)."""
     for candidate in _chain(exc):
+        kind = type(candidate).__name__
+        minor = getattr(candidate, "min_code", None)  # python-gssapi's GSSError
         if isinstance(candidate, KerberosRefused):
             return str(candidate)
-        minor_code = getattr(candidate, "min_code", None)  # python-gssapi's GSSError
-        if kind_of(candidate) == "GSSError" and isinstance(minor_code, int):
-            problem = problem_of_minor(minor_code)
-            return f"Kerberos: {problem.what}; {problem.fix} (GSS minor code {minor_code})"
-        kind = type(candidate).__name__
+        if kind == "GSSError" and isinstance(minor, int):
+            return f"Kerberos: {_said(problem_of_minor(minor), f'GSS minor code {minor}')}"
         if kind == "KerberosError" and callable(getattr(candidate, "getErrorCode", None)):
             code = int(candidate.getErrorCode())  # type: ignore[attr-defined]
-            problem = problem_of_kdc_code(code)
-            return f"Kerberos: {problem.what}; {problem.fix} (KDC error {code})"
-        if kind == "GSSError" and len(candidate.args) == 2:
-            minor = candidate.args[1]
-            if isinstance(minor, tuple) and len(minor) == 2 and isinstance(minor[1], int):
-                problem = problem_of_minor(minor[1])
-                return f"Kerberos: {problem.what}; {problem.fix} (GSS minor code {minor[1]})"
+            return f"Kerberos: {_said(problem_of_kdc_code(code), f'KDC error {code}')}"
+        pair = candidate.args[1] if kind == "GSSError" and len(candidate.args) == 2 else None
+        if isinstance(pair, tuple) and len(pair) == 2 and isinstance(pair[1], int):
+            return f"Kerberos: {_said(problem_of_minor(pair[1]), f'GSS minor code {pair[1]}')}"
     return None
-
-
-def kind_of(exc: BaseException) -> str:
-    return type(exc).__name__
 
 
 def _chain(exc: BaseException) -> list[BaseException]:
