@@ -25,6 +25,11 @@ class HostPlan:
     investigate: tuple[str, ...]  # "KB...: reason" of each SUSPECT finding
 
     @property
+    def first(self) -> Finding:
+        """The host's facts are in each of its findings; the first stands for them."""
+        return self.findings[0]
+
+    @property
     def kbs_needing_action(self) -> tuple[str, ...]:
         return tuple(f.kb_id for f in self.findings if f.status.needs_action)
 

@@ -82,7 +82,7 @@ def host_statuses(s: Sheets, ev: Evaluation) -> None:
 
 
 def set_unreachable(s: Sheets, ev: Evaluation) -> None:
-    failed = [p.findings[0] for p in ev.plans if p.findings[0].facts.failure]
+    failed = [p.first for p in ev.plans if p.first.facts.failure]
     s.table("Unreachable", columns.unreachable(), sorted(failed, key=_host_key))
 
 

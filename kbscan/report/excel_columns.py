@@ -52,6 +52,15 @@ def caption(f: Finding) -> str | None:
     return f.facts.os.caption if f.facts.os else None
 
 
+def os_version(f: Finding) -> str | None:
+    return f.facts.os.version if f.facts.os else None
+
+
+def reported_arch(f: Finding) -> str | None:
+    """The architecture the host reported (``arch`` is the one it was judged as)."""
+    return f.facts.architecture.value if f.facts.architecture else None
+
+
 def record(f: Finding) -> str:
     recorded = f.hotfix_recorded
     return "not collected" if recorded is None else "present" if recorded else "absent"
@@ -114,7 +123,7 @@ def hosts(extra_keys: list[str]) -> list[Column[Finding]]:
         Column("Status", 21, lambda f: f.status.value, "status"),
         Column("Reason", 50, lambda f: f.reason, "wrap"),
         Column("OS", 30, caption, "wrap"),
-        Column("OS version", 10, lambda f: f.facts.os.version if f.facts.os else None),
+        Column("OS version", 10, os_version),
         Column("Platform (judged as)", 20, platform),
         Column("Service pack (judged)", 10, sp),
         Column("Architecture", 10, arch),
@@ -159,11 +168,11 @@ def host_remediation() -> list[Column[HostPlan]]:
     """One row per host needing action, its whole window: a set's Remediation sheet."""
     return [
         Column("Host", 16, lambda p: p.host),
-        Column("Site", 11, lambda p: site(p.findings[0])),
-        Column("Owner", 11, lambda p: owner(p.findings[0])),
+        Column("Site", 11, lambda p: site(p.first)),
+        Column("Owner", 11, lambda p: owner(p.first)),
         Column("Worst status", 23, lambda p: p.worst_action.value if p.worst_action else None,
                "status"),
-        Column("OS", 26, lambda p: caption(p.findings[0]), "wrap"),
+        Column("OS", 26, lambda p: caption(p.first), "wrap"),
         Column("Platform", 16, lambda p: next(
             (name for f in p.findings if (name := platform(f))), None), "wrap"),
         Column("KBs", 14, lambda p: ", ".join(p.kbs_needing_action), "wrap"),
@@ -179,16 +188,14 @@ def host_statuses() -> list[Column[HostPlan]]:
     """One row per host, each KB's status: a set's Hosts sheet."""
     return [
         Column("Host", 22, lambda p: p.host),
-        Column("Site", 14, lambda p: site(p.findings[0])),
-        Column("Owner", 14, lambda p: owner(p.findings[0])),
+        Column("Site", 14, lambda p: site(p.first)),
+        Column("Owner", 14, lambda p: owner(p.first)),
         Column("Worst status", 21, lambda p: p.worst.value, "status"),
-        Column("OS", 30, lambda p: caption(p.findings[0]), "wrap"),
-        Column("OS version", 10, lambda p: p.findings[0].facts.os.version
-               if p.findings[0].facts.os else None),
-        Column("Architecture", 10, lambda p: p.findings[0].facts.architecture.value
-               if p.findings[0].facts.architecture else None),
+        Column("OS", 30, lambda p: caption(p.first), "wrap"),
+        Column("OS version", 10, lambda p: os_version(p.first)),
+        Column("Architecture", 10, lambda p: reported_arch(p.first)),
         Column("Statuses", 60, lambda p: ", ".join(
             f"{x.kb_id} {x.status.value}" for x in p.findings), "wrap"),
-        Column("Collected at", 17, lambda p: p.findings[0].facts.collected_at),
-        Column("Collector", 10, lambda p: p.findings[0].facts.collector),
+        Column("Collected at", 17, lambda p: p.first.facts.collected_at),
+        Column("Collector", 10, lambda p: p.first.facts.collector),
     ]  # fmt: skip

@@ -184,7 +184,7 @@ def matrix(s: Sheets, ev: Evaluation) -> None:
         needing = len(plan.kbs_needing_action)
         row: list[Any] = [
             s.cell(ws, plan.host),
-            s.cell(ws, site(plan.findings[0])),
+            s.cell(ws, site(plan.first)),
             s.cell(ws, status.value, status.value),
             s.cell(ws, needing, "center"),
         ]

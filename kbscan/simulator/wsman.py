@@ -91,7 +91,7 @@ class HostState:
         self.shells: dict[str, dict[str, _Command]] = {}
         self.lock = threading.Lock()
         self.requests = 0
-        self.sealed_requests = 0  # bodies that arrived NTLM-encrypted
+        self.sealed_requests = 0  # bodies that arrived encrypted (NTLM or Kerberos)
         self.commands = 0  # WS-Management Command operations: command lines run
 
     def authorised(self, header: str | None) -> bool:
@@ -124,14 +124,14 @@ class _Handler(BaseHTTPRequestHandler):
             if host.behaviour == "refuse":
                 self._challenge()
                 return
-            if self._ntlm_step(authorization):
+            if self._logon_step(authorization):
                 return  # a handshake leg was answered; the next request carries the body
-        elif self._ntlm is not None and self._ntlm.complete:
-            pass  # this connection authenticated with NTLM; its bodies are sealed
+        elif self._context is not None and self._context.complete:
+            pass  # this connection authenticated (NTLM or Kerberos); its bodies are sealed
         elif host.behaviour == "refuse" or not state.authorised(authorization):
             self._challenge()
             return
-        if self._ntlm is not None and self._ntlm.complete:
+        if self._context is not None and self._context.complete:
             if not body:  # pywinrm's empty POST that sets up message encryption
                 self._send(200, b"")
                 return
@@ -300,12 +300,12 @@ class _Handler(BaseHTTPRequestHandler):
             relates_to = f"uuid:{uuid.uuid4()}"  # another request's answer
         self._send(200, _envelope(action, relates_to, body))
 
-    # --- NTLM with WinRM message encryption (pyspnego's acceptor) ---------------------
+    # --- NTLM or Kerberos with WinRM message encryption (pyspnego's acceptor) ------
 
-    _ntlm: Any = None  # the NTLM context of this TCP connection
+    _context: Any = None  # the NTLM or Kerberos context of this TCP connection
 
     def _challenge(self) -> None:
-        self._ntlm = None
+        self._context = None
         self.send_response(401)
         self.send_header("WWW-Authenticate", "Negotiate")
         self.send_header("WWW-Authenticate", 'Basic realm="WSMAN"')
@@ -314,19 +314,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     _mutual: bytes | None = None  # Kerberos: the AP-REP the next answer carries
 
-    def _ntlm_step(self, authorization: str) -> bool:
+    def _logon_step(self, authorization: str) -> bool:
         """Answer one leg of the handshake; False once the context is complete."""
         scheme, _, token = authorization.partition(" ")
         raw = base64.b64decode(token)
-        if self._ntlm is None or self._ntlm.complete:
-            self._ntlm = self._acceptor_for(raw)
+        if self._context is None or self._context.complete:
+            self._context = self._acceptor_for(raw)
         try:
-            answer = self._ntlm.step(raw)
+            answer = self._context.step(raw)
         except Exception:  # wrong password, unknown user, a malformed token
-            self._ntlm = None
+            self._context = None
             self._send(401, b"", extra={"WWW-Authenticate": "Negotiate"})
             return True
-        if self._ntlm.complete:
+        if self._context.complete:
             self._mutual = answer  # Kerberos' mutual authentication; NTLM has none
             return False
         self.send_response(401)
@@ -351,10 +351,10 @@ class _Handler(BaseHTTPRequestHandler):
         encrypted = payload.replace(b"\tContent-Type: application/octet-stream\r\n", b"", 1)
         length = struct.unpack("<i", encrypted[:4])[0]
         header, sealed = encrypted[4 : 4 + length], encrypted[4 + length :]
-        return bytes(self._ntlm.unwrap_winrm(header, sealed))
+        return bytes(self._context.unwrap_winrm(header, sealed))
 
     def _encrypt(self, message: bytes) -> bytes:
-        wrapped = self._ntlm.wrap_winrm(message)
+        wrapped = self._context.wrap_winrm(message)
         signature: bytes = wrapped.header
         sealed: bytes = wrapped.data
         return (
@@ -378,7 +378,7 @@ class _Handler(BaseHTTPRequestHandler):
         content_type: str = "application/soap+xml;charset=UTF-8",
         extra: dict[str, str] | None = None,
     ) -> None:
-        if status in (200, 500) and body and self._ntlm is not None and self._ntlm.complete:
+        if status in (200, 500) and body and self._context is not None and self._context.complete:
             body = self._encrypt(body)
             content_type = (
                 'multipart/encrypted;protocol="application/HTTP-SPNEGO-session-encrypted";'
